@@ -4,16 +4,48 @@
 #include "StatusBadge.h"
 #include "ui_calltimelinewidget.h"
 
+#include <QApplication>
 #include <QEvent>
 #include <QHeaderView>
 #include <QLocale>
 #include <QScrollBar>
+#include <QPainter>
 #include <QStyle>
+#include <QStyledItemDelegate>
 #include <QTableView>
 
 #include <algorithm>
 
 namespace streamlab {
+
+namespace {
+// Styles leave only a pixel or two between a right-aligned cell and the next
+// left-aligned one ("+618.2 msReceived"); this insets the text, while the
+// selection and alternating background still fill the whole cell.
+class PaddedDelegate : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    static constexpr int Pad = 4;
+
+    void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override
+    {
+        QStyleOptionViewItem opt = option;
+        initStyleOption(&opt, index);
+        const QWidget* w = opt.widget;
+        QStyle* style = w ? w->style() : QApplication::style();
+        style->drawPrimitive(QStyle::PE_PanelItemViewItem, &opt, painter, w);
+        opt.rect.adjust(Pad, 0, -Pad, 0);
+        opt.features &= ~QStyleOptionViewItem::Alternate; // already painted, full width
+        opt.backgroundBrush = QBrush();
+        style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, w);
+    }
+
+    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override
+    {
+        return QStyledItemDelegate::sizeHint(option, index) + QSize(2 * Pad, 0);
+    }
+};
+} // namespace
 
 CallTimelineWidget::CallTimelineWidget(QWidget* parent)
     : QWidget(parent)
@@ -22,6 +54,7 @@ CallTimelineWidget::CallTimelineWidget(QWidget* parent)
 {
     m_ui->setupUi(this);
     m_ui->tableView->setModel(m_model);
+    m_ui->tableView->setItemDelegate(new PaddedDelegate(m_ui->tableView));
     m_ui->clearButton->setIcon(style()->standardIcon(QStyle::SP_DialogResetButton));
     m_ui->summaryLabel->installEventFilter(this);
     setUpColumns();
@@ -91,7 +124,7 @@ void CallTimelineWidget::setUpColumns()
 
     // Fixed widths from sample texts rather than ResizeToContents, which would
     // measure rows on every batch.
-    const int pad = 2 * v->style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, v) + 16;
+    const int pad = 2 * v->style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, v) + 2 * PaddedDelegate::Pad + 12;
     QHeaderView* h = v->horizontalHeader();
     h->setSectionResizeMode(QHeaderView::Interactive);
     h->setMinimumSectionSize(fm.horizontalAdvance(QStringLiteral("Size")) + pad);

@@ -108,6 +108,7 @@ ThroughputChart::ThroughputChart(QWidget* parent)
     m_axisX->setTickInterval(5);
     m_axisX->setLabelsFont(small);
     m_axisY = new QValueAxis(m_chart);
+    m_axisY->setLabelFormat(QStringLiteral("%.4g")); // "75", "0.25": no trailing ".0"
     m_axisY->setTickType(QValueAxis::TicksDynamic);
     m_axisY->setTickAnchor(0);
     m_axisY->setTickInterval(0.25);

@@ -87,6 +87,7 @@ private Q_SLOTS:
     void staysPutWhenUserScrolledUp();
     void ringKeepsTheReadersLinesInView();
     void clearButton();
+    void longSummaryIsElided();
 };
 
 void TestCallTimeline::passesTheModelTester()
@@ -525,6 +526,26 @@ void TestCallTimeline::clearButton()
     QTest::mouseClick(clear, Qt::LeftButton);
     QCOMPARE(w.model()->rowCount(), 0);
     QCOMPARE(w.summaryText(), QStringLiteral("No call yet"));
+}
+
+void TestCallTimeline::longSummaryIsElided()
+{
+    CallTimelineWidget w;
+    w.resize(260, 150);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.beginCall(QStringLiteral("streamlab.StreamingExamples/ListEvents"));
+    w.append({line(Kind::Received, 1234.5, 123456789, 99999)});
+    auto* label = w.findChild<QLabel*>(QStringLiteral("summaryLabel"));
+    QVERIFY(label);
+    QVERIFY(label->text() != w.summaryText());
+    QVERIFY(label->text().endsWith(QChar(0x2026))); // "..."
+    QCOMPARE(label->toolTip(), w.summaryText());    // the whole line is still there
+    QVERIFY(label->fontMetrics().horizontalAdvance(label->text()) <= label->contentsRect().width());
+
+    w.resize(1400, 150); // room again: the whole line
+    QCoreApplication::processEvents();
+    QCOMPARE(label->text(), w.summaryText());
 }
 
 QTEST_MAIN(TestCallTimeline)

@@ -15,7 +15,8 @@ namespace streamlab {
 class RateMeter {
 public:
     // The window is split into bucketCount buckets; the rate's resolution is
-    // one bucket (windowMs / bucketCount).
+    // one bucket (windowMs / bucketCount, at least 1 ms), and windowMs() is
+    // rounded to a whole number of buckets.
     explicit RateMeter(qint64 windowMs = 2000, int bucketCount = 20);
 
     // Forget everything; the next rate is measured from nowMs. Call it when the

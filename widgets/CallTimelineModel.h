@@ -74,6 +74,7 @@ public:
 
     QString method() const { return m_method; }
     const CallTotals& totals() const { return m_totals; }
+    // row must be in [0, rowCount()).
     const CallTraceEntry& entry(int row) const { return m_lines[size_t(row)]; }
 
     // Display helpers, shared with the widgets that summarise a call.

@@ -12,8 +12,8 @@
 
 #include <vector>
 
-class QLineSeries;
-class QValueAxis;
+QT_FORWARD_DECLARE_CLASS(QLineSeries)
+QT_FORWARD_DECLARE_CLASS(QValueAxis)
 
 namespace streamlab {
 
@@ -35,7 +35,8 @@ public:
     void addPoint(int seriesIndex, double tSeconds, double value);
 
     // A dashed vertical line at tSeconds, with `label` as its tooltip (the
-    // flow-control lab marks stalls with it).
+    // flow-control lab marks stalls with it). Like a point, it moves "now"
+    // forward, and it leaves with the window.
     void markEvent(double tSeconds, const QString& label);
     int markerCount() const { return int(m_markers.size()); }
     QString markerLabel(int index) const;

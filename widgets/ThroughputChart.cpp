@@ -88,10 +88,12 @@ private:
     qreal m_bottom = 0;
 };
 
+// Handing the chart to the base constructor: setChart() on a default-built
+// view orphans (leaks) the chart the view made for itself.
 ThroughputChart::ThroughputChart(QWidget* parent)
-    : QChartView(parent)
+    : QChartView(new QChart(), parent)
+    , m_chart(chart())
 {
-    m_chart = new QChart();
     m_chart->setAnimationOptions(QChart::NoAnimation);
     m_chart->setBackgroundRoundness(0);
     m_chart->setMargins(QMargins(2, 2, 2, 2));
@@ -117,7 +119,6 @@ ThroughputChart::ThroughputChart(QWidget* parent)
     m_chart->addAxis(m_axisX, Qt::AlignBottom);
     m_chart->addAxis(m_axisY, Qt::AlignLeft);
 
-    setChart(m_chart); // the view owns the chart
     setRenderHint(QPainter::Antialiasing);
     setFrameShape(QFrame::NoFrame);
     setMinimumHeight(120);

@@ -85,7 +85,9 @@ CallTimelineWidget::CallTimelineWidget(QWidget* parent)
                 m_rowsBeingRemoved = first == 0 ? last - first + 1 : 0;
             });
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, [this, bar] {
-        if (!m_follow && m_rowsBeingRemoved > 0) // ScrollPerItem: value = top row
+        if (m_model->rowCount() == 0) // cleared: nothing left to read, follow what comes
+            m_follow = true;
+        else if (!m_follow && m_rowsBeingRemoved > 0) // ScrollPerItem: value = top row
             bar->setValue(std::max(0, bar->value() - m_rowsBeingRemoved));
         m_rowsBeingRemoved = 0;
     });

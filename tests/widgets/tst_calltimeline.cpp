@@ -526,6 +526,24 @@ void TestCallTimeline::clearButton()
     QTest::mouseClick(clear, Qt::LeftButton);
     QCOMPARE(w.model()->rowCount(), 0);
     QCOMPARE(w.summaryText(), QStringLiteral("No call yet"));
+
+    // Clearing a running call the user had scrolled up in: what comes next is
+    // followed again.
+    w.resize(600, 220);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QScrollBar* bar = w.view()->verticalScrollBar();
+    w.beginCall(QStringLiteral("ListEvents"));
+    w.append(received(100));
+    bar->setValue(10);
+    QVERIFY(!w.isFollowingNewest());
+    QTest::mouseClick(clear, Qt::LeftButton);
+    QCOMPARE(w.model()->rowCount(), 0);
+    QVERIFY(w.summaryText().contains(QStringLiteral("received 100")));
+    QVERIFY(w.isFollowingNewest());
+    w.append(received(100, 100));
+    QCOMPARE(bar->value(), bar->maximum());
+    QVERIFY(rowVisible(w.view(), 99));
 }
 
 void TestCallTimeline::longSummaryIsElided()

@@ -1,0 +1,104 @@
+#pragma once
+// A server stream that writes a fresh sample every interval: WatchServer's
+// server figures and FlowLab.Watch's probe samples. A sample is skipped when
+// the previous one is still in flight, so a slow watcher never piles up data.
+
+#include "Scheduler.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+
+namespace streamlab::server {
+
+enum class SampleOutcome { Write, Skip, WriteLast, Fail };
+
+template <typename T>
+class PeriodicWriter : public grpc::ServerWriteReactor<T> {
+public:
+    // Fills `out`; on Fail, sets `error`.
+    using Sampler = std::function<SampleOutcome(T* out, grpc::Status* error)>;
+
+    static PeriodicWriter* start(Scheduler& scheduler, std::chrono::milliseconds interval, Sampler sampler)
+    {
+        return new PeriodicWriter(scheduler, interval, std::move(sampler));
+    }
+
+    void OnWriteDone(bool ok) override
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        writing_ = false;
+        if (!ok)
+            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+        else if (last_)
+            finishLocked(grpc::Status::OK);
+    }
+
+    void OnCancel() override
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!writing_)
+            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+    }
+
+    void OnDone() override
+    {
+        tasks_.cancelAll();
+        delete this;
+    }
+
+private:
+    PeriodicWriter(Scheduler& scheduler, std::chrono::milliseconds interval, Sampler sampler)
+        : interval_(interval), sampler_(std::move(sampler)), tasks_(scheduler)
+    {
+        tasks_.post([this] { tick(); });
+    }
+
+    void tick()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (finished_ || last_)
+            return;
+        if (!writing_) {
+            grpc::Status error;
+            sample_.Clear();
+            switch (sampler_(&sample_, &error)) {
+            case SampleOutcome::Fail:
+                finishLocked(error);
+                return;
+            case SampleOutcome::Skip:
+                break;
+            case SampleOutcome::WriteLast:
+                last_ = true;
+                [[fallthrough]];
+            case SampleOutcome::Write:
+                writing_ = true;
+                this->StartWrite(&sample_);
+                break;
+            }
+        }
+        if (!last_)
+            tasks_.postAfter(interval_, [this] { tick(); });
+    }
+
+    void finishLocked(const grpc::Status& status)
+    {
+        if (finished_)
+            return;
+        finished_ = true;
+        this->Finish(status);
+    }
+
+    const std::chrono::milliseconds interval_;
+    Sampler sampler_;
+    std::mutex mutex_;
+    T sample_;
+    bool writing_ = false;
+    bool last_ = false;
+    bool finished_ = false;
+    TaskGroup tasks_;   // last: destroyed first
+};
+
+} // namespace streamlab::server

@@ -1,0 +1,144 @@
+#include "UploadReactor.h"
+
+namespace streamlab::server {
+
+namespace {
+
+constexpr uint32_t kMaxReadDelayMs = 10000;
+
+class UploadReactor : public grpc::ServerReadReactor<Chunk> {
+public:
+    UploadReactor(ServerState& state, grpc::CallbackServerContext* context, UploadResult* result)
+        : state_(state), context_(context), result_(result)
+    {
+        StartRead(&chunk_);
+    }
+
+    void OnReadDone(bool ok) override
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        readPending_ = false;
+        if (finished_)
+            return;
+        if (!ok) {
+            // The client half-closed (store the file) or the call broke (keep nothing).
+            if (context_->IsCancelled())
+                finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+            else
+                commitLocked();
+            return;
+        }
+        if (!writer_) {
+            UploadHeader header;
+            header.uploadId = chunk_.upload_id();
+            header.name = chunk_.name();
+            header.declaredSize = chunk_.size();
+            header.offset = chunk_.offset();
+            grpc::Status status;
+            writer_ = state_.uploads->begin(header, &status);
+            if (!writer_) {
+                finishLocked(status);
+                return;
+            }
+            probe_ = state_.probes.create(chunk_.probe_id());
+        }
+        delayMs_ = std::min(chunk_.server_read_delay_ms(), kMaxReadDelayMs);
+        const grpc::Status appended = writer_->append(chunk_.data());
+        if (!appended.ok()) {
+            finishLocked(appended);
+            return;
+        }
+        if (probe_)
+            probe_->messageRead(chunk_.ByteSizeLong());
+        if (delayMs_ == 0) {
+            readPending_ = true;
+            StartRead(&chunk_);
+            return;
+        }
+        // Demo of a slow consumer: not asking for the next chunk is what
+        // stalls the client's writes (the stream window stays closed).
+        tasks_.postAfter(std::chrono::milliseconds(delayMs_), [this] {
+            std::lock_guard<std::mutex> relock(mutex_);
+            if (finished_)
+                return;
+            readPending_ = true;
+            StartRead(&chunk_);
+        });
+    }
+
+    void OnCancel() override
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        // A pending read completes with ok=false by itself; a delayed one must be finished here.
+        if (!readPending_)
+            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+    }
+
+    void OnDone() override
+    {
+        if (probe_)
+            probe_->finish(finalStatus_);
+        tasks_.cancelAll();
+        delete this;
+    }
+
+private:
+    void commitLocked()
+    {
+        if (!writer_) {
+            // The client sent nothing at all: an empty upload.
+            grpc::Status status;
+            writer_ = state_.uploads->begin(UploadHeader{}, &status);
+            if (!writer_) {
+                finishLocked(status);
+                return;
+            }
+        }
+        StoredUpload stored;
+        const grpc::Status status = writer_->commit(&stored);
+        if (status.ok()) {
+            result_->set_bytes_received(writer_->bytesThisCall());
+            result_->set_sha256(stored.sha256);
+            result_->set_upload_id(stored.uploadId);
+            result_->set_stored_name(stored.storedName);
+            result_->set_size(stored.size);
+            result_->set_resumed_from(writer_->resumedFrom());
+            state_.log("stored upload '" + stored.uploadId + "' as " + stored.storedName + " (" + std::to_string(stored.size)
+                       + " bytes, sha256 " + stored.sha256 + ")");
+        }
+        finishLocked(status);
+    }
+
+    void finishLocked(const grpc::Status& status)
+    {
+        if (finished_)
+            return;
+        finished_ = true;
+        if (writer_ && !status.ok())
+            writer_->abandon();
+        finalStatus_ = status.ok() ? "OK" : status.error_message();
+        Finish(status);
+    }
+
+    ServerState& state_;
+    grpc::CallbackServerContext* context_;
+    UploadResult* result_;
+    std::mutex mutex_;
+    Chunk chunk_;
+    std::unique_ptr<UploadStore::Writer> writer_;
+    std::shared_ptr<CallProbe> probe_;
+    uint32_t delayMs_ = 0;
+    bool readPending_ = true;
+    bool finished_ = false;
+    std::string finalStatus_;
+    TaskGroup tasks_{state_.scheduler};   // last: destroyed first
+};
+
+} // namespace
+
+grpc::ServerReadReactor<Chunk>* startUpload(ServerState& state, grpc::CallbackServerContext* context, UploadResult* result)
+{
+    return new UploadReactor(state, context, result);
+}
+
+} // namespace streamlab::server

@@ -1,0 +1,55 @@
+#include "CallStatus.h"
+
+#include <grpcpp/support/status.h>
+
+namespace streamlab {
+
+QString statusCodeName(int code)
+{
+    static const char* const kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                         "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                         "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+                                         "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+    if (code >= 0 && code < int(std::size(kNames)))
+        return QString::fromLatin1(kNames[code]);
+    return QStringLiteral("CODE_%1").arg(code);
+}
+
+CallStatus makeCallStatus(const grpc::Status& status, double elapsedMs, const QString& target, qint64 deadlineMs)
+{
+    CallStatus result;
+    result.code = int(status.error_code());
+    result.codeName = statusCodeName(result.code);
+    result.serverMessage = QString::fromStdString(status.error_message());
+    result.elapsedMs = elapsedMs;
+
+    // The server's messages are written for people already; start them with a capital.
+    QString said = result.serverMessage;
+    if (!said.isEmpty())
+        said[0] = said[0].toUpper();
+    switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+        result.text = QStringLiteral("OK");
+        break;
+    case grpc::StatusCode::CANCELLED:
+        result.text = QStringLiteral("Cancelled");
+        break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+        result.text = deadlineMs > 0 ? QStringLiteral("No answer within the %1 ms deadline").arg(deadlineMs)
+                                     : QStringLiteral("The deadline passed before the server answered");
+        break;
+    case grpc::StatusCode::UNAVAILABLE:
+        result.text = QStringLiteral("The server at %1 is unavailable (%2)")
+                          .arg(target, said.isEmpty() ? QStringLiteral("no connection") : result.serverMessage);
+        break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+        result.text = QStringLiteral("The server wants a valid token: %1").arg(said);
+        break;
+    default:
+        result.text = said.isEmpty() ? result.codeName : said;
+        break;
+    }
+    return result;
+}
+
+} // namespace streamlab

@@ -1,0 +1,218 @@
+#include "MainWindow.h"
+
+#include "CallTracker.h"
+#include "ConnectionBar.h"
+#include "UnaryTab.h"
+#include "ui_mainwindow.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <QCloseEvent>
+#include <QDesktopServices>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QThread>
+#include <QUrl>
+
+namespace streamlab {
+
+MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
+    : QMainWindow(parent), m_ui(std::make_unique<Ui::MainWindow>()), m_options(options)
+{
+    m_ui->setupUi(this);
+    if (m_options.dataDir.isEmpty())
+        m_options.dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+
+    // One tab per pattern, in the guide's order, then the lab.
+    m_unaryTab = new UnaryTab(&m_connection, this);
+    addLabTab(m_unaryTab, tr("Unary · GetUser"));
+
+    ConnectionBar* bar = m_ui->connectionBar;
+    connect(bar, &ConnectionBar::connectRequested, this, &MainWindow::connectTo);
+    connect(bar, &ConnectionBar::bundledRequested, this, &MainWindow::useBundledServer);
+    connect(m_ui->bundledAction, &QAction::triggered, this, &MainWindow::useBundledServer);
+    connect(&m_connection, &Connection::stateChanged, bar, &ConnectionBar::setChannelState);
+    connect(&m_connection, &Connection::targetChanged, bar, &ConnectionBar::setTarget);
+    connect(&m_bundled, &BundledServer::started, this, &MainWindow::onBundledStarted);
+    connect(&m_bundled, &BundledServer::stopped, this, [this] {
+        refreshBundledLabel();
+        if (m_restartPending) {
+            m_restartPending = false;
+            startBundledServer();
+        }
+    });
+    connect(m_ui->listenAllAction, &QAction::triggered, this, &MainWindow::setListenOnAllInterfaces);
+    connect(m_ui->openDataDirAction, &QAction::triggered, this, [this] {
+        QDesktopServices::openUrl(QUrl::fromLocalFile(m_options.dataDir));
+    });
+    connect(m_ui->quitAction, &QAction::triggered, this, &QWidget::close);
+    connect(m_ui->aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+    connect(m_ui->aboutQtAction, &QAction::triggered, qApp, &QApplication::aboutQt);
+
+    // The bundled server's client count changes with every call: show it live.
+    m_refresh.setInterval(500);
+    connect(&m_refresh, &QTimer::timeout, this, &MainWindow::refreshBundledLabel);
+    m_refresh.start();
+
+    loadSettings();
+    if (!m_options.connectTarget.isEmpty()) {
+        connectTo(m_options.connectTarget);
+        m_bundledNote = tr("not started (--connect)");
+    } else if (m_options.noServer) {
+        m_bundledNote = tr("not started (--no-server)");
+    } else {
+        startBundledServer();
+    }
+    refreshBundledLabel();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::startBundledServer()
+{
+    BundledServerOptions options;
+    options.host = m_listenAll ? QStringLiteral("0.0.0.0") : QStringLiteral("127.0.0.1");
+    options.port = m_options.port;
+    options.dataDir = m_options.dataDir;
+    m_bundledNote = tr("starting…");
+    statusBar()->showMessage(tr("Starting the bundled server on port %1…").arg(options.port));
+    m_bundled.start(options);
+    refreshBundledLabel();
+}
+
+void MainWindow::onBundledStarted(const BundledStartResult& result)
+{
+    m_joinedOther = result.outcome == BundledStartResult::Outcome::JoinedOther;
+    if (result.outcome == BundledStartResult::Outcome::Failed) {
+        m_bundledAddress.clear();
+        m_bundledNote = tr("failed to start");
+        m_ui->connectionBar->showMessage(result.message, true);
+        statusBar()->showMessage(result.message);
+        qWarning("streamlab: %s", qPrintable(result.message));
+        refreshBundledLabel();
+        return;
+    }
+    m_bundledAddress = result.address;
+    m_bundledNote = m_joinedOther ? tr("joined another Streamlab's server at %1").arg(result.address)
+                                  : (m_listenAll ? tr("all interfaces") : QString());
+    qInfo("streamlab: %s", qPrintable(result.message));
+    statusBar()->showMessage(result.message, 10000);
+    connectTo(result.address);
+    refreshBundledLabel();
+    Q_EMIT serverReady(result.address);
+}
+
+void MainWindow::connectTo(const QString& address)
+{
+    QString error;
+    if (!m_connection.connectTo(address, &error)) {
+        m_ui->connectionBar->showMessage(error, true);
+        return;
+    }
+    m_ui->connectionBar->showMessage(QString(), false);
+    statusBar()->showMessage(tr("Using the server at %1").arg(m_connection.target()), 5000);
+}
+
+void MainWindow::useBundledServer()
+{
+    if (!m_bundledAddress.isEmpty()) {
+        connectTo(m_bundledAddress);
+        return;
+    }
+    if (!m_bundled.busy())
+        startBundledServer();
+}
+
+void MainWindow::setListenOnAllInterfaces(bool enabled)
+{
+    if (enabled == m_listenAll)
+        return;
+    if (enabled) {
+        const auto answer = QMessageBox::warning(
+            this, tr("Listen on all interfaces?"),
+            tr("Other machines that can reach this one will be able to use the bundled server: look up users, read "
+               "events, upload files into its data folder and chat. Traffic is not encrypted.\n\n"
+               "Only do this on a network you trust. Continue?"),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (answer != QMessageBox::Yes) {
+            m_ui->listenAllAction->setChecked(false);
+            return;
+        }
+    }
+    m_listenAll = enabled;
+    if (m_joinedOther || (!m_bundled.running() && !m_bundled.busy())) {
+        statusBar()->showMessage(tr("The setting applies when this app's own server starts."), 8000);
+        return;
+    }
+    // Restart the bundled server on the new address.
+    m_restartPending = true;
+    m_bundledAddress.clear();
+    m_bundled.stop();
+}
+
+void MainWindow::refreshBundledLabel()
+{
+    const bool own = m_bundled.running();
+    m_ui->connectionBar->setBundledServer(own ? m_bundled.address() : QString(), m_bundled.clients(),
+                                          own ? m_bundledNote : (m_bundledNote.isEmpty() ? QString() : tr("Bundled server: %1").arg(m_bundledNote)));
+}
+
+void MainWindow::loadSettings()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_ui->connectionBar->setHistory(settings.value(QStringLiteral("connection/history")).toStringList());
+    m_listenAll = settings.value(QStringLiteral("server/listenAll"), false).toBool();
+    m_ui->listenAllAction->setChecked(m_listenAll);
+    m_ui->tabs->setCurrentIndex(settings.value(QStringLiteral("window/tab"), 0).toInt());
+    for (LabTab* tab : m_labTabs)
+        tab->restoreSettings(settings);
+}
+
+void MainWindow::saveSettings()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/tab"), m_ui->tabs->currentIndex());
+    settings.setValue(QStringLiteral("connection/history"), m_ui->connectionBar->history());
+    settings.setValue(QStringLiteral("connection/lastTarget"), m_connection.target());
+    settings.setValue(QStringLiteral("server/listenAll"), m_listenAll);
+    for (LabTab* tab : m_labTabs)
+        tab->saveSettings(settings);
+}
+
+void MainWindow::addLabTab(LabTab* tab, const QString& title)
+{
+    m_labTabs.append(tab);
+    m_ui->tabs->addTab(tab, title);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    saveSettings();
+    // Every call in flight is cancelled; gRPC ends them on its own threads.
+    // The server shuts down on a worker; the window waits at most ~1 s in all.
+    QElapsedTimer clock;
+    clock.start();
+    CallTracker::cancelAll();
+    CallTracker::waitForAll(std::chrono::milliseconds(300));
+    m_bundled.stopAndWait(int(std::max<qint64>(100, 900 - clock.elapsed())));
+    event->accept();
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(this, tr("About Streamlab"),
+                       tr("<h3>Streamlab %1</h3><p>A lab for the four gRPC patterns — unary, server streaming, client "
+                          "streaming and bidirectional — with a real gRPC server inside.</p>"
+                          "<p>Qt %2 · gRPC %3</p>")
+                           .arg(QCoreApplication::applicationVersion(), QString::fromLatin1(qVersion()),
+                                QString::fromStdString(grpc::Version())));
+}
+
+} // namespace streamlab

@@ -1,0 +1,124 @@
+#include "Bench.h"
+
+#include <QCoreApplication>
+#include <QEventLoop>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include <sys/resource.h>
+
+namespace streamlab::bench {
+
+std::vector<Scenario>& scenarios()
+{
+    static std::vector<Scenario> all;
+    return all;
+}
+
+Environment::Environment() = default;
+Environment::~Environment()
+{
+    if (m_server)
+        m_server->stop();
+}
+
+bool Environment::start(QString* error)
+{
+    server::ServerConfig config;
+    config.listenAddress = "127.0.0.1:0";
+    config.dataDir = m_dir.path().toStdString();
+    config.chatRatePerSecond = 1e9;   // the bench floods on purpose
+    config.chatRateBurst = 1000000;
+    m_server = std::make_unique<server::EmbeddedServer>(config);
+    std::string message;
+    if (!m_server->start(&message)) {
+        *error = QString::fromStdString(message);
+        return false;
+    }
+    return true;
+}
+
+std::string Environment::address() const { return m_server->address(); }
+
+std::shared_ptr<grpc::Channel> Environment::newChannel() const
+{
+    grpc::ChannelArguments args;
+    // A channel of its own: without this, channels with equal arguments share a TCP connection.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+}
+
+double median(std::vector<double> values) { return percentileOf(std::move(values), 50); }
+
+double percentileOf(std::vector<double> values, double p)
+{
+    if (values.empty())
+        return 0;
+    std::sort(values.begin(), values.end());
+    const size_t rank = size_t(std::ceil(p / 100.0 * double(values.size())));
+    return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+}
+
+double currentRssMb()
+{
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0)
+            return std::stod(line.substr(6)) / 1024.0;
+    return 0;
+}
+
+double peakRssMb()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_maxrss) / 1024.0;
+}
+
+GuiGapMeter::GuiGapMeter()
+{
+    m_timer.setTimerType(Qt::PreciseTimer);
+    m_timer.setInterval(5);
+    QObject::connect(&m_timer, &QTimer::timeout, [this] {
+        const qint64 now = m_clock.nsecsElapsed();
+        m_maxGapMs = std::max(m_maxGapMs, double(now - m_lastNs) / 1e6);
+        m_lastNs = now;
+    });
+}
+
+void GuiGapMeter::start()
+{
+    m_maxGapMs = 0;
+    m_clock.start();
+    m_lastNs = 0;
+    m_timer.start();
+}
+
+void GuiGapMeter::stop()
+{
+    // The gap up to now counts too (a blocked loop at the very end).
+    const qint64 now = m_clock.nsecsElapsed();
+    m_maxGapMs = std::max(m_maxGapMs, double(now - m_lastNs) / 1e6);
+    m_timer.stop();
+}
+
+bool spinUntil(const std::function<bool()>& done, int timeoutMs)
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (!done()) {
+        if (clock.elapsed() > timeoutMs)
+            return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents, 5);
+    }
+    return true;
+}
+
+} // namespace streamlab::bench

@@ -1,0 +1,97 @@
+// streamlab-bench [--scenario NAME]... [--json] [--runs N] [--quick] [--list]
+#include "Bench.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QJsonDocument>
+#include <QTextStream>
+
+#include <cstdio>
+
+using namespace streamlab::bench;
+
+int main(int argc, char* argv[])
+{
+    // The app's pipelines run under a real Qt event loop; no display needed.
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Streamlab benchmarks: the app's path against a bare grpc++ baseline, same server, same run."));
+    parser.addHelpOption();
+    const QCommandLineOption scenarioOption(QStringLiteral("scenario"), QStringLiteral("Scenario to run (repeatable; default: all)."), QStringLiteral("NAME"));
+    const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("One JSON object per scenario per line."));
+    const QCommandLineOption runsOption(QStringLiteral("runs"), QStringLiteral("Runs per side, alternating (default 5)."), QStringLiteral("N"), QStringLiteral("5"));
+    const QCommandLineOption quickOption(QStringLiteral("quick"), QStringLiteral("Small workloads (a smoke test, not a measurement)."));
+    const QCommandLineOption listOption(QStringLiteral("list"), QStringLiteral("List the scenarios."));
+    parser.addOptions({scenarioOption, jsonOption, runsOption, quickOption, listOption});
+    parser.process(app);
+
+    QTextStream out(stdout);
+    if (parser.isSet(listOption)) {
+        for (const auto& scenario : scenarios())
+            out << scenario.name << "\t" << scenario.description << "\n";
+        return 0;
+    }
+    Options options;
+    options.runs = std::max(1, parser.value(runsOption).toInt());
+    options.quick = parser.isSet(quickOption);
+    const QStringList wanted = parser.values(scenarioOption);
+    for (const QString& name : wanted) {
+        const bool known = std::any_of(scenarios().begin(), scenarios().end(), [&](const Scenario& s) { return s.name == name; });
+        if (!known) {
+            std::fprintf(stderr, "streamlab-bench: unknown scenario '%s' (see --list)\n", qPrintable(name));
+            return 2;
+        }
+    }
+
+    Environment environment;
+    QString error;
+    if (!environment.start(&error)) {
+        std::fprintf(stderr, "streamlab-bench: the server did not start: %s\n", qPrintable(error));
+        return 1;
+    }
+    const bool json = parser.isSet(jsonOption);
+    int failures = 0;
+    for (const auto& scenario : scenarios()) {
+        if (!wanted.isEmpty() && !wanted.contains(scenario.name))
+            continue;
+        const QList<Result> results = scenario.run(environment, options);
+        if (results.isEmpty())
+            ++failures;
+        for (const Result& r : results) {
+            const double ratio = r.baseline != 0 ? r.app / r.baseline : 0;
+            if (json) {
+                QJsonObject object = r.extra;
+                object.insert(QStringLiteral("scenario"), r.scenario);
+                object.insert(QStringLiteral("unit"), r.unit);
+                object.insert(QStringLiteral("app"), r.app);
+                object.insert(QStringLiteral("baseline"), r.baseline);
+                object.insert(QStringLiteral("ratio"), ratio);
+                object.insert(QStringLiteral("higher_is_better"), r.higherIsBetter);
+                if (r.guiMaxGapMs)
+                    object.insert(QStringLiteral("gui_max_gap_ms"), *r.guiMaxGapMs);
+                if (r.rssMb)
+                    object.insert(QStringLiteral("rss_mb"), *r.rssMb);
+                out << QJsonDocument(object).toJson(QJsonDocument::Compact) << "\n";
+            } else {
+                out << QStringLiteral("%1  app %2 %3 | baseline %4 %3 | app/baseline %5 (%6 is better)")
+                           .arg(r.scenario, -12)
+                           .arg(r.app, 0, 'f', 2)
+                           .arg(r.unit)
+                           .arg(r.baseline, 0, 'f', 2)
+                           .arg(ratio, 0, 'f', 3)
+                           .arg(r.higherIsBetter ? QStringLiteral("higher") : QStringLiteral("lower"));
+                if (r.guiMaxGapMs)
+                    out << QStringLiteral(" | gui max gap %1 ms").arg(*r.guiMaxGapMs, 0, 'f', 1);
+                if (r.rssMb)
+                    out << QStringLiteral(" | rss %1 MB").arg(*r.rssMb, 0, 'f', 0);
+                for (auto it = r.extra.begin(); it != r.extra.end(); ++it)
+                    out << " | " << it.key() << " " << it.value().toVariant().toString();
+                out << "\n";
+            }
+            out.flush();
+        }
+    }
+    return failures ? 1 : 0;
+}

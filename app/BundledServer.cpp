@@ -64,22 +64,29 @@ BundledStartResult BundledServer::startBlocking(const BundledServerOptions& opti
     const QString wanted = QStringLiteral("%1:%2").arg(options.host).arg(options.port);
     config.listenAddress = wanted.toStdString();
 
+    const QString probeAddress = QStringLiteral("%1:%2")
+                                     .arg(options.host == QLatin1String("0.0.0.0") ? QStringLiteral("127.0.0.1") : options.host)
+                                     .arg(options.port);
+    auto joinOther = [&] {
+        result.outcome = BundledStartResult::Outcome::JoinedOther;
+        result.address = probeAddress;
+        result.message = QStringLiteral("Port %1 is served by another Streamlab: joined its server at %2.")
+                             .arg(options.port).arg(probeAddress);
+        return result;
+    };
+    // Ask first: when another Streamlab already serves the port (the usual
+    // second window), join it without trying to bind at all.
+    if (options.port != 0 && isStreamlabServer(probeAddress, 500))
+        return joinOther();
+
     auto server = std::make_shared<server::EmbeddedServer>(config);
     std::string error;
     if (server->start(&error)) {
         result.outcome = BundledStartResult::Outcome::Started;
     } else if (options.port != 0) {
-        // Taken: by another Streamlab (join it) or by something else (take a free port).
-        const QString probeAddress = QStringLiteral("%1:%2")
-                                         .arg(options.host == QLatin1String("0.0.0.0") ? QStringLiteral("127.0.0.1") : options.host)
-                                         .arg(options.port);
-        if (isStreamlabServer(probeAddress, 1500)) {
-            result.outcome = BundledStartResult::Outcome::JoinedOther;
-            result.address = probeAddress;
-            result.message = QStringLiteral("Port %1 is served by another Streamlab: joined its server at %2.")
-                                 .arg(options.port).arg(probeAddress);
-            return result;
-        }
+        // Taken: by a Streamlab that was still starting (join it) or by something else (take a free port).
+        if (isStreamlabServer(probeAddress, 1500))
+            return joinOther();
         config.listenAddress = QStringLiteral("%1:0").arg(options.host).toStdString();
         server = std::make_shared<server::EmbeddedServer>(config);
         std::string retryError;

@@ -36,6 +36,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     connect(m_ui->bundledAction, &QAction::triggered, this, &MainWindow::useBundledServer);
     connect(&m_connection, &Connection::stateChanged, bar, &ConnectionBar::setChannelState);
     connect(&m_connection, &Connection::targetChanged, bar, &ConnectionBar::setTarget);
+    connect(&m_watcher, &ServerWatcher::summaryChanged, bar, &ConnectionBar::setServerSummary);
     connect(&m_bundled, &BundledServer::started, this, &MainWindow::onBundledStarted);
     connect(&m_bundled, &BundledServer::stopped, this, [this] {
         refreshBundledLabel();
@@ -96,7 +97,7 @@ void MainWindow::onBundledStarted(const BundledStartResult& result)
         return;
     }
     m_bundledAddress = result.address;
-    m_bundledNote = m_joinedOther ? tr("joined another Streamlab's server at %1").arg(result.address)
+    m_bundledNote = m_joinedOther ? tr("not started, joined the Streamlab at %1").arg(result.address)
                                   : (m_listenAll ? tr("all interfaces") : QString());
     qInfo("streamlab: %s", qPrintable(result.message));
     statusBar()->showMessage(result.message, 10000);

@@ -4,6 +4,7 @@
 
 #include "BundledServer.h"
 #include "Connection.h"
+#include "ServerWatcher.h"
 
 #include <QMainWindow>
 #include <QTimer>
@@ -59,6 +60,7 @@ private:
     StartOptions m_options;
     Connection m_connection;
     BundledServer m_bundled;
+    ServerWatcher m_watcher{&m_connection};
     UnaryTab* m_unaryTab = nullptr;
     QList<LabTab*> m_labTabs;
     QString m_bundledAddress;    // where the bundled (or joined) server answers

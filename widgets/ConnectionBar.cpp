@@ -72,10 +72,24 @@ void ConnectionBar::setBundledServer(const QString& address, int clients, const 
                                 + (note.isEmpty() ? QString() : QStringLiteral(" · ") + note));
 }
 
+void ConnectionBar::setServerSummary(const ServerSummary& summary)
+{
+    if (!summary.known)
+        m_summary.clear();
+    else
+        m_summary = tr("%1 %2 · %3 connected")
+                        .arg(summary.product, summary.version,
+                             summary.clients == 1 ? tr("1 client") : tr("%1 clients").arg(summary.clients));
+    if (!m_showingError)
+        showMessage(m_summary, false);
+}
+
 void ConnectionBar::showMessage(const QString& text, bool error)
 {
-    m_ui->messageLabel->setText(text);
-    m_ui->messageLabel->setToolTip(text);
+    m_showingError = error && !text.isEmpty();
+    const QString shown = text.isEmpty() && !error ? m_summary : text;
+    m_ui->messageLabel->setText(shown);
+    m_ui->messageLabel->setToolTip(shown);
     QPalette palette = m_ui->messageLabel->palette();
     palette.setColor(QPalette::WindowText, error ? QColor(0xc0, 0x1c, 0x28) : palette.color(QPalette::Text));
     m_ui->messageLabel->setPalette(palette);

@@ -3,6 +3,7 @@
 // state, and the bundled server's address and clients.
 
 #include "Connection.h"
+#include "ServerWatcher.h"
 
 #include <QWidget>
 
@@ -28,6 +29,8 @@ public:
     // `address` empty: no bundled server (not started, joined another, or stopped).
     void setBundledServer(const QString& address, int clients, const QString& note = {});
     void showMessage(const QString& text, bool error);
+    // What the connected server says about itself; shown while there is no error.
+    void setServerSummary(const streamlab::ServerSummary& summary);
 
 Q_SIGNALS:
     void connectRequested(const QString& address);
@@ -36,6 +39,8 @@ Q_SIGNALS:
 private:
     void remember(const QString& target);
     std::unique_ptr<Ui::ConnectionBar> m_ui;
+    QString m_summary;
+    bool m_showingError = false;
 };
 
 } // namespace streamlab

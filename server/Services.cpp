@@ -1,5 +1,6 @@
 #include "Services.h"
 
+#include "Auth.h"
 #include "ChatReactor.h"
 #include "FlowLabReactors.h"
 #include "ListEventsReactor.h"
@@ -96,6 +97,8 @@ private:
 grpc::ServerUnaryReactor* StreamingExamplesService::GetUser(grpc::CallbackServerContext* context,
                                                             const UserRequest* request, UserResponse* response)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return finishNow(context, denied);
     int64_t id = 0;
     grpc::Status valid = parseUserId(request->id(), &id);
     if (!valid.ok())
@@ -129,34 +132,46 @@ grpc::ServerUnaryReactor* StreamingExamplesService::GetUser(grpc::CallbackServer
 grpc::ServerWriteReactor<Event>* StreamingExamplesService::ListEvents(grpc::CallbackServerContext* context,
                                                                       const EventFilter* filter)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return new RefusedWriter<Event>(denied);
     return startListEvents(state_, context, filter);
 }
 
 grpc::ServerReadReactor<Chunk>* StreamingExamplesService::UploadChunks(grpc::CallbackServerContext* context,
                                                                        UploadResult* result)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return new RefusedReader<Chunk>(denied);
     return startUpload(state_, context, result);
 }
 
 grpc::ServerBidiReactor<Message, Message>* StreamingExamplesService::Chat(grpc::CallbackServerContext* context)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return new RefusedBidi<Message, Message>(denied);
     return startChat(state_, context);
 }
 
 grpc::ServerWriteReactor<Payload>* FlowLabService::Produce(grpc::CallbackServerContext* context,
                                                            const ProduceRequest* request)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return new RefusedWriter<Payload>(denied);
     return startProduce(state_, context, request);
 }
 
 grpc::ServerReadReactor<Payload>* FlowLabService::Consume(grpc::CallbackServerContext* context, ConsumeResult* result)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return new RefusedReader<Payload>(denied);
     return startConsume(state_, context, result);
 }
 
 grpc::ServerWriteReactor<ProbeSample>* FlowLabService::Watch(grpc::CallbackServerContext* context,
                                                              const WatchRequest* request)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return new RefusedWriter<ProbeSample>(denied);
     const auto interval = std::chrono::milliseconds(request->interval_ms() ? std::clamp(request->interval_ms(), 10u, 10000u) : 50u);
     const auto giveUpAt = std::chrono::steady_clock::now()
         + std::chrono::milliseconds(request->wait_ms() ? std::min(request->wait_ms(), 60000u) : 5000u);
@@ -210,6 +225,8 @@ void ServerAdminService::fillInfo(ServerInfo* info) const
 grpc::ServerUnaryReactor* ServerAdminService::GetServerInfo(grpc::CallbackServerContext* context,
                                                             const ServerInfoRequest*, ServerInfo* info)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return finishNow(context, denied);
     fillInfo(info);
     return finishNow(context, grpc::Status::OK);
 }
@@ -217,6 +234,8 @@ grpc::ServerUnaryReactor* ServerAdminService::GetServerInfo(grpc::CallbackServer
 grpc::ServerWriteReactor<ServerInfo>* ServerAdminService::WatchServer(grpc::CallbackServerContext* context,
                                                                       const ServerInfoRequest* request)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return new RefusedWriter<ServerInfo>(denied);
     const auto interval = std::chrono::milliseconds(request->interval_ms() ? std::clamp(request->interval_ms(), 100u, 60000u) : 1000u);
     return PeriodicWriter<ServerInfo>::start(state_.scheduler, interval, [this](ServerInfo* out, grpc::Status*) {
         fillInfo(out);
@@ -227,6 +246,8 @@ grpc::ServerWriteReactor<ServerInfo>* ServerAdminService::WatchServer(grpc::Call
 grpc::ServerUnaryReactor* ServerAdminService::ListUploads(grpc::CallbackServerContext* context,
                                                           const ListUploadsRequest* request, UploadList* list)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return finishNow(context, denied);
     const int limit = request->limit() ? int(std::min(request->limit(), 10000u)) : 200;
     for (const auto& upload : state_.uploads->list(limit)) {
         auto* item = list->add_uploads();
@@ -242,6 +263,8 @@ grpc::ServerUnaryReactor* ServerAdminService::ListUploads(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* ServerAdminService::GetUploadStatus(grpc::CallbackServerContext* context,
                                                               const UploadStatusRequest* request, UploadStatus* status)
 {
+    if (grpc::Status denied = checkToken(state_.config.authToken, context); !denied.ok())
+        return finishNow(context, denied);
     if (request->upload_id().empty())
         return finishNow(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "upload_id is required"));
     const UploadState held = state_.uploads->state(request->upload_id());

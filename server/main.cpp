@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QStandardPaths>
 
 #include <csignal>
@@ -44,7 +45,11 @@ int main(int argc, char* argv[])
     const QCommandLineOption uploadCap(QStringLiteral("upload-cap-mb"), QStringLiteral("Largest upload accepted, in MiB."),
                                        QStringLiteral("MIB"), QStringLiteral("4096"));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No log line per call."));
-    parser.addOptions({listen, dataDir, eventRate, uploadCap, quiet});
+    const QCommandLineOption tokenFile(QStringLiteral("token-file"),
+                                       QStringLiteral("Require the token in FILE (first line) from every client as "
+                                                      "\"authorization: Bearer <token>\". STREAMLAB_TOKEN does the same."),
+                                       QStringLiteral("FILE"));
+    parser.addOptions({listen, dataDir, eventRate, uploadCap, quiet, tokenFile});
     parser.process(app);
 
     ServerConfig config;
@@ -62,6 +67,19 @@ int main(int argc, char* argv[])
         return 2;
     }
     config.uploadCapBytes = capMiB << 20;
+    // The token comes from a file or the environment, never the command line
+    // (other users can read a process's arguments).
+    QByteArray token = qgetenv("STREAMLAB_TOKEN");
+    if (parser.isSet(tokenFile)) {
+        QFile file(parser.value(tokenFile));
+        if (!file.open(QIODevice::ReadOnly)) {
+            std::fprintf(stderr, "streamlab-server: cannot read the token file %s: %s\n", qPrintable(file.fileName()),
+                         qPrintable(file.errorString()));
+            return 2;
+        }
+        token = file.readLine();
+    }
+    config.authToken = token.trimmed().toStdString();
     static std::mutex logMutex;
     auto log = [](const std::string& line) {
         const QByteArray time = QDateTime::currentDateTime().toString(Qt::ISODateWithMs).toUtf8();
@@ -78,7 +96,8 @@ int main(int argc, char* argv[])
         return 1;
     }
     log("streamlab-server " STREAMLAB_VERSION " ready on " + server.address() + " in "
-        + std::to_string(int(server.startSeconds() * 1000)) + " ms" + (server.seededOnStart() ? " (new data dir, seeded)" : ""));
+        + std::to_string(int(server.startSeconds() * 1000)) + " ms" + (server.seededOnStart() ? " (new data dir, seeded)" : "")
+        + (config.authToken.empty() ? "" : ", token required"));
 
     int signal = 0;
     sigwait(&stopSignals, &signal);

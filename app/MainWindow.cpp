@@ -11,6 +11,8 @@
 #include <QDesktopServices>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStandardPaths>
@@ -46,6 +48,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
         }
     });
     connect(m_ui->listenAllAction, &QAction::triggered, this, &MainWindow::setListenOnAllInterfaces);
+    connect(m_ui->tokenAction, &QAction::triggered, this, &MainWindow::editToken);
     connect(m_ui->openDataDirAction, &QAction::triggered, this, [this] {
         QDesktopServices::openUrl(QUrl::fromLocalFile(m_options.dataDir));
     });
@@ -78,6 +81,7 @@ void MainWindow::startBundledServer()
     options.host = m_listenAll ? QStringLiteral("0.0.0.0") : QStringLiteral("127.0.0.1");
     options.port = m_options.port;
     options.dataDir = m_options.dataDir;
+    options.token = m_token;
     m_bundledNote = tr("starting…");
     statusBar()->showMessage(tr("Starting the bundled server on port %1…").arg(options.port));
     m_bundled.start(options);
@@ -144,14 +148,35 @@ void MainWindow::setListenOnAllInterfaces(bool enabled)
         }
     }
     m_listenAll = enabled;
+    restartBundledServer();
+}
+
+void MainWindow::restartBundledServer()
+{
     if (m_joinedOther || (!m_bundled.running() && !m_bundled.busy())) {
         statusBar()->showMessage(tr("The setting applies when this app's own server starts."), 8000);
         return;
     }
-    // Restart the bundled server on the new address.
     m_restartPending = true;
     m_bundledAddress.clear();
     m_bundled.stop();
+}
+
+void MainWindow::editToken()
+{
+    bool ok = false;
+    const QString token = QInputDialog::getText(
+        this, tr("Shared token"),
+        tr("A secret every client must send (as \"authorization: Bearer …\"). The bundled server will require it "
+           "and this app sends it to any server. Leave empty for none."),
+        QLineEdit::Password, m_token, &ok);
+    if (!ok || token.trimmed() == m_token)
+        return;
+    m_token = token.trimmed();
+    m_connection.setToken(m_token);
+    statusBar()->showMessage(m_token.isEmpty() ? tr("No token: the bundled server accepts every client.")
+                                               : tr("Token set: the bundled server now requires it."), 8000);
+    restartBundledServer();
 }
 
 void MainWindow::refreshBundledLabel()
@@ -168,6 +193,10 @@ void MainWindow::loadSettings()
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     m_ui->connectionBar->setHistory(settings.value(QStringLiteral("connection/history")).toStringList());
     m_listenAll = settings.value(QStringLiteral("server/listenAll"), false).toBool();
+    // STREAMLAB_TOKEN wins over the remembered token (scripts, tests).
+    m_token = qEnvironmentVariableIsSet("STREAMLAB_TOKEN") ? qEnvironmentVariable("STREAMLAB_TOKEN").trimmed()
+                                                            : settings.value(QStringLiteral("server/token")).toString();
+    m_connection.setToken(m_token);
     m_ui->listenAllAction->setChecked(m_listenAll);
     m_ui->tabs->setCurrentIndex(settings.value(QStringLiteral("window/tab"), 0).toInt());
     for (LabTab* tab : m_labTabs)
@@ -183,6 +212,7 @@ void MainWindow::saveSettings()
     settings.setValue(QStringLiteral("connection/history"), m_ui->connectionBar->history());
     settings.setValue(QStringLiteral("connection/lastTarget"), m_connection.target());
     settings.setValue(QStringLiteral("server/listenAll"), m_listenAll);
+    settings.setValue(QStringLiteral("server/token"), m_token);
     for (LabTab* tab : m_labTabs)
         tab->saveSettings(settings);
 }

@@ -50,6 +50,8 @@ private:
     void connectTo(const QString& address);
     void useBundledServer();
     void setListenOnAllInterfaces(bool enabled);
+    void editToken();
+    void restartBundledServer();
     void refreshBundledLabel();
     void loadSettings();
     void saveSettings();
@@ -67,6 +69,7 @@ private:
     QString m_bundledNote;
     bool m_joinedOther = false;
     bool m_listenAll = false;
+    QString m_token;             // shared token: required by the bundled server, sent by this app
     bool m_restartPending = false;
     QTimer m_refresh;
 };

@@ -63,6 +63,8 @@ void LiveEvents::run()
         }
         if (wake_.wait_until(lock, next, [this] { return stopping_; }))
             break;
+        if (listeners_.empty())
+            continue;   // the last follower left while we waited: store nothing
         next += interval;
         if (next < std::chrono::steady_clock::now())
             next = std::chrono::steady_clock::now() + interval;   // fell behind: do not burst

@@ -2,12 +2,17 @@
 
 #include "CallTracker.h"
 #include "ConnectionBar.h"
+#include "ServerStreamingTab.h"
 #include "UnaryTab.h"
 #include "ui_mainwindow.h"
 
 #include <grpcpp/grpcpp.h>
 
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QTextBrowser>
+#include <QVBoxLayout>
 #include <QDesktopServices>
 #include <QDir>
 #include <QElapsedTimer>
@@ -31,6 +36,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     // One tab per pattern, in the guide's order, then the lab.
     m_unaryTab = new UnaryTab(&m_connection, this);
     addLabTab(m_unaryTab, tr("Unary · GetUser"));
+    addLabTab(new ServerStreamingTab(&m_connection, this), tr("Server streaming · ListEvents"));
 
     ConnectionBar* bar = m_ui->connectionBar;
     connect(bar, &ConnectionBar::connectRequested, this, &MainWindow::connectTo);
@@ -54,6 +60,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     });
     connect(m_ui->quitAction, &QAction::triggered, this, &QWidget::close);
     connect(m_ui->aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+    connect(m_ui->helpAction, &QAction::triggered, this, &MainWindow::showHelp);
     connect(m_ui->aboutQtAction, &QAction::triggered, qApp, &QApplication::aboutQt);
 
     // The bundled server's client count changes with every call: show it live.
@@ -234,6 +241,23 @@ void MainWindow::closeEvent(QCloseEvent* event)
     CallTracker::waitForAll(std::chrono::milliseconds(300));
     m_bundled.stopAndWait(int(std::max<qint64>(100, 900 - clock.elapsed())));
     event->accept();
+}
+
+void MainWindow::showHelp()
+{
+    auto* dialog = new QDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Streamlab help"));
+    auto* layout = new QVBoxLayout(dialog);
+    auto* browser = new QTextBrowser(dialog);
+    browser->setSource(QUrl(QStringLiteral("qrc:/help/index.html")));
+    browser->setOpenExternalLinks(true);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+    layout->addWidget(browser);
+    layout->addWidget(buttons);
+    dialog->resize(640, 560);
+    dialog->show();
 }
 
 void MainWindow::showAbout()

@@ -56,6 +56,7 @@ private:
     void loadSettings();
     void saveSettings();
     void showAbout();
+    void showHelp();
     void addLabTab(LabTab* tab, const QString& title);
 
     std::unique_ptr<Ui::MainWindow> m_ui;

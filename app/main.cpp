@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QIcon>
 
 int main(int argc, char* argv[])
 {
@@ -14,6 +15,9 @@ int main(int argc, char* argv[])
     QApplication::setApplicationDisplayName(QStringLiteral("Streamlab"));
     QApplication::setApplicationVersion(QStringLiteral(STREAMLAB_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("streamlab"));
+    QIcon icon(QStringLiteral(":/icons/streamlab-256.png"));
+    icon.addFile(QStringLiteral(":/icons/streamlab-64.png"));
+    QApplication::setWindowIcon(icon);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("A lab for the four gRPC patterns, with its own server."));

@@ -116,6 +116,9 @@ private:
         finished_ = true;
         if (writer_ && !status.ok())
             writer_->abandon();
+        // Give the upload id back before the client hears the status: a call
+        // that follows at once (a resume, a resend) must not find it "in progress".
+        writer_.reset();
         finalStatus_ = status.ok() ? "OK" : status.error_message();
         Finish(status);
     }

@@ -366,10 +366,19 @@ void TestServerChat::rateLimitRefusesButKeepsStreamOpen()
     QVERIFY(!alice.done());
     QVERIFY(bob.say("are you there?", "b1"));
     QVERIFY(alice.waitForLine("b1"));
-    QVERIFY(bob.waitForLine("r3"));
+    QVERIFY(bob.waitForLine("b1"));   // after r1..r3 in room order
     const auto bobLines = chatLines(bob);
     QCOMPARE(bobLines.size(), size_t(4));   // r1..r3 and b1
     // The refused line was not stored: a resend is refused again, not acknowledged as stored.
+    QVERIFY(alice.say("burst 4", "r4"));
+    QVERIFY(alice.waitFor([](const std::vector<ChatClient::Item>& items) {
+        return std::count_if(items.begin(), items.end(), [](const auto& i) {
+                   return i.message.kind() == Message::ACK && i.message.client_id() == "r4";
+               }) == 2;
+    }));
+    for (const Message& ack : alice.messages(Message::ACK))
+        if (ack.client_id() == "r4")
+            QVERIFY(!ack.error().empty());
     alice.closeWrites();
     QVERIFY(alice.waitDone());
     QVERIFY2(alice.status().ok(), alice.status().error_message().c_str());

@@ -104,6 +104,7 @@ private Q_SLOTS:
     void sameNameNeverOverwrites();
     void sizeCap();
     void resumeAfterInterruption();
+    void resendRightAfterCompletion();
     void invalidMetadata();
     void sameUploadIdTwiceAtOnce();
     void listUploads();
@@ -388,6 +389,21 @@ void TestServerUpload::resumeAfterInterruption()
     const Chunk again = header("resumed.bin", int64_t(data.size()), id);
     up = upload(*stub_, data, &again);
     QCOMPARE(int(up.status.error_code()), int(grpc::StatusCode::ALREADY_EXISTS));
+}
+
+void TestServerUpload::resendRightAfterCompletion()
+{
+    // The client hears OK only after the server is done with the upload id: a
+    // resend at once is "already stored", never "in progress on another call".
+    for (int i = 0; i < 20; ++i) {
+        const std::string id = "resend-" + std::to_string(i);
+        const std::string data = randomBytes(2000, 500 + uint64_t(i));
+        const Chunk first = header("resend.bin", int64_t(data.size()), id);
+        const Upload up = upload(*stub_, data, &first);
+        verifyStored(up, data, "resend");
+        const Upload again = upload(*stub_, data, &first);
+        QVERIFY2(again.status.error_code() == grpc::StatusCode::ALREADY_EXISTS, qPrintable(code(again.status)));
+    }
 }
 
 void TestServerUpload::invalidMetadata()

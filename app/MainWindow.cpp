@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "CallTracker.h"
+#include "ClientStreamingTab.h"
 #include "ConnectionBar.h"
 #include "ServerStreamingTab.h"
 #include "UnaryTab.h"
@@ -37,6 +38,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     m_unaryTab = new UnaryTab(&m_connection, this);
     addLabTab(m_unaryTab, tr("Unary · GetUser"));
     addLabTab(new ServerStreamingTab(&m_connection, this), tr("Server streaming · ListEvents"));
+    addLabTab(new ClientStreamingTab(&m_connection, this), tr("Client streaming · UploadChunks"));
 
     ConnectionBar* bar = m_ui->connectionBar;
     connect(bar, &ConnectionBar::connectRequested, this, &MainWindow::connectTo);

@@ -68,8 +68,9 @@ ClientStreamingTab::ClientStreamingTab(Connection* connection, QWidget* parent)
     setAcceptDrops(true);
     m_ui->splitter->setStretchFactor(0, 3);
     m_ui->splitter->setStretchFactor(1, 2);
-    m_ui->bottomSplitter->setStretchFactor(0, 3);
-    m_ui->bottomSplitter->setStretchFactor(1, 2);
+    m_ui->bottomSplitter->setStretchFactor(0, 1);
+    m_ui->bottomSplitter->setStretchFactor(1, 1);
+    m_ui->bottomSplitter->setSizes({600, 500});
 
     m_ui->fileInfoLabel->setForegroundRole(QPalette::PlaceholderText);
     m_ui->generateFolderLabel->setForegroundRole(QPalette::PlaceholderText);
@@ -86,10 +87,14 @@ ClientStreamingTab::ClientStreamingTab(Connection* connection, QWidget* parent)
     m_ui->matchLabel->setFont(markFont);
     m_ui->matchLabel->setTextFormat(Qt::RichText);
     m_ui->blockedValue->setTextFormat(Qt::RichText);
+    // Long figures wrap instead of widening the window.
+    for (QLabel* value : {m_ui->sentValue, m_ui->rateValue, m_ui->etaValue, m_ui->elapsedValue, m_ui->blockedValue})
+        value->setWordWrap(true);
     m_ui->fileInfoLabel->setTextFormat(Qt::RichText);
 
     m_rateSeries = m_ui->rateChart->addSeries(tr("MB/s"), QColor(0x19, 0x76, 0xd2));
     m_ui->rateChart->setUnit(tr("MB/s"));
+    m_ui->rateChart->chart()->legend()->hide();   // one series: the axis says what it is
 
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(UploadListModel::SortRole);
@@ -206,7 +211,7 @@ QString ClientStreamingTab::generateFolder() const
 
 void ClientStreamingTab::setStatus(const QString& badge, int tone, const QString& text)
 {
-    m_ui->statusBadge->setState(badge, StatusBadge::Tone(tone));
+    m_ui->uploadBadge->setState(badge, StatusBadge::Tone(tone));
     m_ui->statusText->setText(text);
 }
 
@@ -287,6 +292,9 @@ void ClientStreamingTab::showFileInfo()
 
 void ClientStreamingTab::clearResult()
 {
+    for (QLabel* value : {m_ui->sentValue, m_ui->rateValue, m_ui->etaValue, m_ui->elapsedValue, m_ui->blockedValue})
+        value->setText(QStringLiteral("—"));
+    m_ui->progressBar->setValue(0);
     for (QLabel* value : {m_ui->receivedValue, m_ui->serverShaValue, m_ui->clientShaValue})
         value->setText(QStringLiteral("—"));
     m_ui->matchLabel->clear();
@@ -401,7 +409,7 @@ void ClientStreamingTab::showProgress(const UploadProgress& p)
                                       .arg(formatBytes(p.resumedFrom > 0 ? p.resumedFrom : p.hashedBytes)));
         break;
     case Phase::Sending:
-        m_ui->statusBadge->setState(tr("UPLOADING"), StatusBadge::Tone::Busy);
+        m_ui->uploadBadge->setState(tr("UPLOADING"), StatusBadge::Tone::Busy);
         if (p.resumedFrom > 0)
             m_ui->statusText->setText(tr("Sending the remaining %1 of %2…").arg(formatBytes(p.totalBytes - p.resumedFrom), name));
         break;
@@ -425,9 +433,9 @@ void ClientStreamingTab::showProgress(const UploadProgress& p)
     m_ui->etaValue->setText(p.phase == Phase::Sending ? formatDuration(p.etaSeconds) : QStringLiteral("—"));
     m_ui->elapsedValue->setText(elapsedText(p.elapsedMs));
 
-    QString blocked = tr("longest %1 · %2 in all").arg(msText(p.maxWriteMs), elapsedText(p.blockedMs)).toHtmlEscaped();
+    QString blocked = tr("max %1 · total %2").arg(msText(p.maxWriteMs), elapsedText(p.blockedMs)).toHtmlEscaped();
     if (p.writePending && p.currentWriteMs >= 50)
-        blocked = coloured(tr("waiting %1 for flow control").arg(msText(p.currentWriteMs)), kWarn, true) + QStringLiteral(" · ") + blocked;
+        blocked = coloured(tr("now %1").arg(msText(p.currentWriteMs)), kWarn, true) + QStringLiteral(" · ") + blocked;
     m_ui->blockedValue->setText(blocked);
 
     if (moving) {
@@ -445,10 +453,11 @@ void ClientStreamingTab::showOutcome(const UploadOutcome& o)
     if (o.ok()) {
         m_pending = Pending{};
         const double mbps = o.sendingMs > 0 ? double(o.bytesReceived) / (o.sendingMs / 1000.0) / 1e6 : 0;
+        const QString stored = o.storedName == o.fileName ? tr("Stored %1").arg(o.fileName)
+                                                          : tr("Stored %1 as %2").arg(o.fileName, o.storedName);
         setStatus(tr("OK"), int(StatusBadge::Tone::Good),
-                  tr("Stored %1 as %2 (%3 sent in %4, %5 MB/s on average).")
-                      .arg(o.fileName, o.storedName, formatBytes(o.bytesReceived), elapsedText(o.sendingMs),
-                           QLocale().toString(mbps, 'f', 1)));
+                  tr("%1 (%2 sent in %3, %4 MB/s on average).")
+                      .arg(stored, formatBytes(o.bytesReceived), elapsedText(o.sendingMs), QLocale().toString(mbps, 'f', 1)));
         QString received = tr("%1 bytes").arg(QLocale().toString(o.bytesReceived));
         if (o.resumedFrom > 0)
             received += tr(" (resumed at %1: only the rest was sent)").arg(QLocale().toString(o.resumedFrom));
@@ -463,10 +472,12 @@ void ClientStreamingTab::showOutcome(const UploadOutcome& o)
         refreshUploads();
     } else {
         if (!o.localError.isEmpty())
-            m_ui->statusBadge->setState(tr("FAILED"), StatusBadge::Tone::Bad);
+            m_ui->uploadBadge->setState(tr("FAILED"), StatusBadge::Tone::Bad);
         else
-            m_ui->statusBadge->setStatus(o.status.codeName);
+            m_ui->uploadBadge->setStatus(o.status.codeName);
         QString text = o.text();
+        if (o.status.cancelled() && o.localError.isEmpty())
+            text = tr("Cancelled: the server stored no file.");
         if (o.status.code == 10)   // ABORTED: the server still runs an earlier call of this upload
             text += tr(" — the server is still finishing an earlier call of this upload; try Resume again in a moment.");
         m_ui->statusText->setText(text);
@@ -531,8 +542,8 @@ void ClientStreamingTab::showUploads(const UploadListReply& reply)
         return;
     }
     m_model->setUploads(reply.uploads);
-    m_ui->uploadsStatus->setText(tr("%n upload(s) · as of %1", nullptr, int(reply.uploads.size()))
-                                     .arg(QLocale().toString(QTime::currentTime(), QLocale::ShortFormat)));
+    const QString count = reply.uploads.size() == 1 ? tr("1 upload") : tr("%1 uploads").arg(reply.uploads.size());
+    m_ui->uploadsStatus->setText(tr("%1 · as of %2").arg(count, QLocale().toString(QTime::currentTime(), QLocale::ShortFormat)));
     // Point at the upload that just finished.
     const int row = m_model->rowOf(m_call->outcome().ok() ? m_call->outcome().uploadId : QString());
     if (row >= 0) {

@@ -1,0 +1,601 @@
+// ChatSession (Chat through one ClientBidiReactor per call) against a real
+// server on loopback: both directions, own lines matched and acknowledged,
+// unicode and emoji exact, bad input refused before sending, the rate limit
+// shown per line with others unaffected, history replayed on join, leave as a
+// half-close ending OK, a non-reading participant not holding the others
+// back (< 100 ms delivery), and a server restart losing and duplicating nothing.
+
+#include "ChatSession.h"
+#include "Connection.h"
+#include "TestServer.h"
+#include "streaming_examples.grpc.pb.h"
+
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QHash>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+
+using namespace streamlab;
+using namespace streamlab::test;
+
+namespace {
+
+// One clock for every peer in the process: send and arrival times compare directly.
+QElapsedTimer& testClock()
+{
+    static QElapsedTimer clock = [] {
+        QElapsedTimer c;
+        c.start();
+        return c;
+    }();
+    return clock;
+}
+
+// Everything one session reports, as a user of its signals sees it.
+struct Peer {
+    Connection connection;
+    std::unique_ptr<ChatSession> session;
+    QList<ChatLine> lines;                  // linesArrived, in order
+    QHash<QString, ChatLine> delivery;      // last deliveryChanged per client id
+    QHash<quint64, qint64> arrivedAtNs;     // seq → when it reached the GUI thread (testClock)
+    QList<CallStatus> finished;
+
+    explicit Peer(const std::string& address)
+    {
+        QString error;
+        if (!connection.connectTo(QString::fromStdString(address), &error))
+            qFatal("connectTo: %s", qPrintable(error));
+        session = std::make_unique<ChatSession>(&connection);
+        session->setBackoff(100, 400);   // quick reconnects in tests
+        QObject::connect(session.get(), &ChatSession::linesArrived, [this](const QList<ChatLine>& batch) {
+            const qint64 now = testClock().nsecsElapsed();
+            for (const ChatLine& line : batch) {
+                lines.append(line);
+                if (line.kind == ChatLine::Kind::Chat)
+                    arrivedAtNs.insert(line.seq, now);
+            }
+        });
+        QObject::connect(session.get(), &ChatSession::deliveryChanged, [this](const QList<ChatLine>& batch) {
+            for (const ChatLine& line : batch)
+                delivery.insert(line.clientId, line);
+        });
+        QObject::connect(session.get(), &ChatSession::finished, [this](const CallStatus& s) { finished.append(s); });
+    }
+
+    QList<ChatLine> chat() const
+    {
+        QList<ChatLine> result;
+        for (const ChatLine& line : lines)
+            if (line.kind == ChatLine::Kind::Chat)
+                result.append(line);
+        return result;
+    }
+    int countText(const QString& text) const
+    {
+        return int(std::count_if(lines.cbegin(), lines.cend(),
+                                 [&](const ChatLine& l) { return l.kind == ChatLine::Kind::Chat && l.text == text; }));
+    }
+    bool delivered(const QString& id) const
+    {
+        return delivery.value(id).delivery == ChatLine::Delivery::Delivered;
+    }
+    bool joinAs(const QString& name)
+    {
+        QString error;
+        if (!session->join(name, &error)) {
+            qWarning("join: %s", qPrintable(error));
+            return false;
+        }
+        return true;
+    }
+};
+
+// Runs a real event loop (one that sleeps until an event comes, as the app's
+// does) until done() holds. QTRY_* would not do for timing: QTest::qWait
+// sleeps 10 ms between rounds of event processing.
+bool runEventLoopUntil(const std::function<bool()>& done, int timeoutMs)
+{
+    QEventLoop loop;
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
+        if (done())
+            loop.quit();
+    });
+    poll.start(20);
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    if (!done())
+        loop.exec();
+    return done();
+}
+
+bool waitJoined(Peer& peer, int timeoutMs = 10000)
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (peer.session->state() != ChatSession::State::Joined && clock.elapsed() < timeoutMs)
+        QTest::qWait(5);
+    return peer.session->state() == ChatSession::State::Joined;
+}
+
+// A participant that joins and then never reads: its stream's receive window
+// is kept small (no BDP probing) so that it really stalls the server's writes to it.
+class SilentParticipant : public grpc::ClientBidiReactor<streamlab::Message, streamlab::Message> {
+public:
+    explicit SilentParticipant(const std::string& address)
+    {
+        grpc::ChannelArguments args;
+        args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+        args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16384);
+        args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+        m_channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+        m_stub = streamlab::StreamingExamples::NewStub(m_channel);
+        setDeadline(m_context, 120000);
+        m_join.set_kind(streamlab::Message::JOIN);
+        m_join.set_user("sleeper");
+        m_stub->async()->Chat(&m_context, this);
+        StartWrite(&m_join);
+        StartCall();   // and never StartRead
+    }
+    void OnDone(const grpc::Status&) override
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_done = true;
+    }
+    void cancelAndWait()
+    {
+        m_context.TryCancel();
+        QTRY_VERIFY_WITH_TIMEOUT(done(), 10000);
+    }
+    bool done()
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return m_done;
+    }
+
+private:
+    std::shared_ptr<grpc::Channel> m_channel;
+    std::unique_ptr<streamlab::StreamingExamples::Stub> m_stub;
+    grpc::ClientContext m_context;
+    streamlab::Message m_join;
+    std::mutex m_mutex;
+    bool m_done = false;
+};
+
+} // namespace
+
+class TestChatSession : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void checksBeforeSending();
+    void bothDirectionsWithDeliveredMarks();
+    void unicodeAndEmojiRoundTripExactly();
+    void badInputIsNotSentAndTheCallStays();
+    void floodIsRefusedPerLineOthersUnaffected();
+    void historyIsReplayedOnJoin();
+    void leaveHalfClosesAndEndsOk();
+    void silentParticipantDoesNotHoldTheRoomBack();
+    void serverRestartLosesAndDuplicatesNothing();
+    void backoffDoublesToTheCap();
+};
+
+void TestChatSession::checksBeforeSending()
+{
+    QVERIFY(!ChatSession::checkText(QString()).isEmpty());
+    QVERIFY(!ChatSession::checkText(QStringLiteral(" \n\t ")).isEmpty());
+    QVERIFY(ChatSession::checkText(QStringLiteral("hi")).isEmpty());
+    // The limit counts UTF-8 bytes, not characters: 2048 × "é" is 4096 bytes, one more is over.
+    QVERIFY(ChatSession::checkText(QString(2048, QChar(0xE9))).isEmpty());
+    const QString over = ChatSession::checkText(QString(2049, QChar(0xE9)));
+    QVERIFY(over.contains(QLatin1String("4098")));
+    QVERIFY(over.contains(QLatin1String("4096")));
+    QVERIFY(!ChatSession::checkUser(QStringLiteral("  ")).isEmpty());
+    QVERIFY(!ChatSession::checkUser(QString(65, QLatin1Char('x'))).isEmpty());
+    QVERIFY(ChatSession::checkUser(QStringLiteral("ada")).isEmpty());
+
+    // Not in the room: nothing is queued.
+    Connection connection;
+    ChatSession session(&connection);
+    QString error;
+    QVERIFY(session.send(QStringLiteral("hello"), &error).isEmpty());
+    QVERIFY(!error.isEmpty());
+    QVERIFY(!session.join(QStringLiteral("ada"), &error));   // no server yet
+    QVERIFY(error.contains(QLatin1String("server")));
+    QCOMPARE(session.state(), ChatSession::State::Offline);
+}
+
+void TestChatSession::bothDirectionsWithDeliveredMarks()
+{
+    TestServer server;
+    QVERIFY(server.start());
+    Peer ada(server.address()), bob(server.address());
+    QSignalSpy states(ada.session.get(), &ChatSession::stateChanged);
+    QVERIFY(ada.joinAs(QStringLiteral("ada")));
+    QCOMPARE(ada.session->state(), ChatSession::State::Connecting);
+    QVERIFY(waitJoined(ada));
+    QVERIFY(bob.joinAs(QStringLiteral("bob")));
+    QVERIFY(waitJoined(bob));
+    QTRY_COMPARE_WITH_TIMEOUT(ada.session->participants(), QStringList({QStringLiteral("ada"), QStringLiteral("bob")}), 5000);
+    QCOMPARE(bob.session->participants(), QStringList({QStringLiteral("ada"), QStringLiteral("bob")}));
+
+    QSignalSpy sent(ada.session.get(), &ChatSession::lineSent);
+    const QString fromAda = ada.session->send(QStringLiteral("hello bob"));
+    QVERIFY(!fromAda.isEmpty());
+    QCOMPARE(sent.count(), 1);   // at once, before any network round trip
+    const ChatLine pending = sent.at(0).at(0).value<ChatLine>();
+    QCOMPARE(pending.delivery, ChatLine::Delivery::Sending);
+    QCOMPARE(pending.seq, quint64(0));
+    QVERIFY(pending.own);
+    const QString fromBob = bob.session->send(QStringLiteral("hello ada"));
+
+    QTRY_VERIFY_WITH_TIMEOUT(ada.delivered(fromAda) && bob.delivered(fromBob), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(ada.countText(QStringLiteral("hello ada")) == 1 && bob.countText(QStringLiteral("hello bob")) == 1, 5000);
+    // The sender gets its own line back from the room too, matched by client id.
+    QCOMPARE(ada.countText(QStringLiteral("hello bob")), 1);
+    QCOMPARE(bob.countText(QStringLiteral("hello ada")), 1);
+    for (const ChatLine& line : ada.chat()) {
+        QCOMPARE(line.own, line.clientId == fromAda);
+        QVERIFY(line.seq > 0);
+        QVERIFY(line.timeMs > 0);
+        QCOMPARE(line.user, line.own ? QStringLiteral("ada") : QStringLiteral("bob"));
+    }
+    QVERIFY(ada.delivery.value(fromAda).seq > 0);
+    QCOMPARE(ada.session->unacknowledged(), 0);
+    // Both see the same room order.
+    QCOMPARE(ada.chat().at(0).seq, bob.chat().at(0).seq);
+    QCOMPARE(ada.chat().at(1).text, bob.chat().at(1).text);
+    QCOMPARE(ada.session->callsStarted(), 1);
+    QCOMPARE(states.count(), 2);   // Connecting, Joined
+}
+
+void TestChatSession::unicodeAndEmojiRoundTripExactly()
+{
+    TestServer server;
+    QVERIFY(server.start());
+    Peer ada(server.address()), bob(server.address());
+    QVERIFY(ada.joinAs(QStringLiteral("Ådä 🦊")));
+    QVERIFY(bob.joinAs(QStringLiteral("bob")));
+    QVERIFY(waitJoined(ada) && waitJoined(bob));
+    const QStringList texts = {
+        QStringLiteral("emoji 😀👍🏽 👩‍👩‍👧 🇸🇪"),
+        QStringLiteral("日本語のテキスト、中文，한국어"),
+        QStringLiteral("עברית ومرحبا mixed RTL"),
+        QStringLiteral("combining e\u0301 vs \u00e9, zero\u200bwidth"),
+        QStringLiteral("two\nlines\n  and indentation\t tab"),
+        QString::fromUtf8("\xf0\x9d\x84\x9e music symbol (outside the BMP)"),
+    };
+    QStringList ids;
+    for (const QString& text : texts)
+        ids << ada.session->send(text);
+    QTRY_VERIFY_WITH_TIMEOUT(bob.chat().size() == texts.size(), 5000);
+    for (int i = 0; i < texts.size(); ++i) {
+        QCOMPARE(bob.chat().at(i).text, texts.at(i));
+        QCOMPARE(bob.chat().at(i).text.toUtf8(), texts.at(i).toUtf8());
+        QCOMPARE(bob.chat().at(i).user, QStringLiteral("Ådä 🦊"));
+        QCOMPARE(bob.chat().at(i).clientId, ids.at(i));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(ada.delivered(ids.last()), 5000);
+}
+
+void TestChatSession::badInputIsNotSentAndTheCallStays()
+{
+    TestServer server;
+    QVERIFY(server.start());
+    Peer ada(server.address()), bob(server.address());
+    QVERIFY(ada.joinAs(QStringLiteral("ada")) && bob.joinAs(QStringLiteral("bob")));
+    QVERIFY(waitJoined(ada) && waitJoined(bob));
+
+    QSignalSpy sent(ada.session.get(), &ChatSession::lineSent);
+    QString error;
+    QVERIFY(ada.session->send(QString(), &error).isEmpty());
+    QVERIFY(error.contains(QLatin1String("empty")));
+    QVERIFY(ada.session->send(QStringLiteral("   \n "), &error).isEmpty());
+    const QString tooLong(4097, QLatin1Char('x'));
+    QVERIFY(ada.session->send(tooLong, &error).isEmpty());
+    QVERIFY2(error.contains(QLatin1String("4097")) && error.contains(QLatin1String("4096")), qPrintable(error));
+    QCOMPARE(sent.count(), 0);
+    QCOMPARE(ada.session->unacknowledged(), 0);
+
+    // Exactly at the limit (in UTF-8 bytes, with multi-byte characters) is fine.
+    const QString atLimit = QString(1023, QChar(0x20AC)) + QStringLiteral("xyz");   // 3 × 1023 + 3 = 3072 bytes
+    const QString full = QString(1024, QChar(0x00E9)) + QString(2048, QLatin1Char('a'));   // 2048 + 2048 = 4096 bytes
+    QCOMPARE(full.toUtf8().size(), 4096);
+    const QString a = ada.session->send(atLimit);
+    const QString b = ada.session->send(full);
+    QVERIFY(!a.isEmpty() && !b.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(bob.countText(full) == 1 && bob.countText(atLimit) == 1, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(ada.delivered(b), 5000);
+    QCOMPARE(ada.session->state(), ChatSession::State::Joined);
+    QCOMPARE(ada.session->callsStarted(), 1);
+    QVERIFY(ada.finished.isEmpty());
+}
+
+void TestChatSession::floodIsRefusedPerLineOthersUnaffected()
+{
+    TestServer server;
+    server.config.chatRatePerSecond = 2;
+    server.config.chatRateBurst = 5;
+    QVERIFY(server.start());
+    Peer flooder(server.address()), bob(server.address());
+    QVERIFY(flooder.joinAs(QStringLiteral("flooder")) && bob.joinAs(QStringLiteral("bob")));
+    QVERIFY(waitJoined(flooder) && waitJoined(bob));
+
+    QStringList ids;
+    for (int i = 0; i < 15; ++i)
+        ids << flooder.session->send(QStringLiteral("flood %1").arg(i));
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(ids.cbegin(), ids.cend(), [&](const QString& id) {
+                                 const auto d = flooder.delivery.value(id).delivery;
+                                 return d == ChatLine::Delivery::Delivered || d == ChatLine::Delivery::Refused;
+                             }), 5000);
+    QStringList refused;
+    for (const QString& id : ids) {
+        if (flooder.delivery.value(id).delivery == ChatLine::Delivery::Refused) {
+            refused << id;
+            QVERIFY2(flooder.delivery.value(id).error.contains(QLatin1String("rate limit")), qPrintable(flooder.delivery.value(id).error));
+            QCOMPARE(flooder.delivery.value(id).seq, quint64(0));
+        }
+    }
+    QVERIFY2(refused.size() >= 5, qPrintable(QString::number(refused.size())));
+    // The call goes on, and the refused lines were not stored: bob saw only the others.
+    QCOMPARE(flooder.session->state(), ChatSession::State::Joined);
+    QTRY_COMPARE_WITH_TIMEOUT(int(bob.chat().size()), int(ids.size() - refused.size()), 5000);
+
+    // Others are not affected: bob's own line goes through at once.
+    const QString bobs = bob.session->send(QStringLiteral("still here"));
+    QTRY_VERIFY_WITH_TIMEOUT(bob.delivered(bobs) && flooder.countText(QStringLiteral("still here")) == 1, 5000);
+
+    // A refused line can be sent again (same id) once the limit allows it;
+    // one that was stored cannot.
+    const QString again = refused.first();
+    const QString stored = *std::find_if(ids.cbegin(), ids.cend(), [&](const QString& id) { return flooder.delivered(id); });
+    QString error;
+    QVERIFY(!flooder.session->resend(stored, &error));
+    QVERIFY(!error.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+                                 if (flooder.delivery.value(again).delivery == ChatLine::Delivery::Refused)
+                                     flooder.session->resend(again);
+                                 return flooder.delivered(again);
+                             }()), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(bob.countText(flooder.delivery.value(again).text), 1, 5000);
+}
+
+void TestChatSession::historyIsReplayedOnJoin()
+{
+    TestServer server;
+    QVERIFY(server.start());
+    Peer ada(server.address());
+    QVERIFY(ada.joinAs(QStringLiteral("ada")));
+    QVERIFY(waitJoined(ada));
+    QStringList ids;
+    for (int i = 0; i < 3; ++i)
+        ids << ada.session->send(QStringLiteral("before you came %1").arg(i));
+    QTRY_VERIFY_WITH_TIMEOUT(ada.delivered(ids.last()), 5000);
+
+    Peer late(server.address());
+    QVERIFY(late.joinAs(QStringLiteral("late")));
+    QVERIFY(waitJoined(late));
+    QTRY_COMPARE_WITH_TIMEOUT(int(late.chat().size()), 3, 5000);
+    for (int i = 0; i < 3; ++i) {
+        QVERIFY(late.chat().at(i).replayed);
+        QCOMPARE(late.chat().at(i).text, QStringLiteral("before you came %1").arg(i));
+        QVERIFY(!late.chat().at(i).own);
+    }
+    // Replayed lines come before the JOIN that confirms us.
+    const auto firstJoin = std::find_if(late.lines.cbegin(), late.lines.cend(),
+                                        [](const ChatLine& l) { return l.kind == ChatLine::Kind::Joined; });
+    QVERIFY(firstJoin != late.lines.cend());
+    QCOMPARE(int(firstJoin - late.lines.cbegin()), 3);
+    QCOMPARE(late.session->lastSeq(), ada.session->lastSeq());
+}
+
+void TestChatSession::leaveHalfClosesAndEndsOk()
+{
+    TestServer server;
+    QVERIFY(server.start());
+    Peer ada(server.address()), bob(server.address());
+    QVERIFY(ada.joinAs(QStringLiteral("ada")) && bob.joinAs(QStringLiteral("bob")));
+    QVERIFY(waitJoined(ada) && waitJoined(bob));
+    QTRY_COMPARE_WITH_TIMEOUT(int(ada.session->participants().size()), 2, 5000);
+
+    // Lines written just before leaving still go out and are acknowledged
+    // before the server ends the call.
+    QStringList ids;
+    for (int i = 0; i < 20; ++i)
+        ids << ada.session->send(QStringLiteral("last words %1").arg(i));
+    ada.session->leave();
+    QCOMPARE(ada.session->state(), ChatSession::State::Leaving);
+    QString error;
+    QVERIFY(ada.session->send(QStringLiteral("too late"), &error).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(ada.session->state(), ChatSession::State::Offline, 5000);
+    QCOMPARE(ada.finished.size(), 1);
+    QVERIFY2(ada.finished.first().ok(), qPrintable(ada.finished.first().text));
+    for (const QString& id : ids)
+        QVERIFY(ada.delivered(id));
+    QCOMPARE(ada.session->unacknowledged(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(bob.countText(QStringLiteral("last words 19")), 1, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(bob.session->participants(), QStringList({QStringLiteral("bob")}), 5000);
+    QVERIFY(std::any_of(bob.lines.cbegin(), bob.lines.cend(), [](const ChatLine& l) {
+        return l.kind == ChatLine::Kind::Left && l.user == QLatin1String("ada");
+    }));
+    QCOMPARE(ada.session->callsStarted(), 1);   // no reconnect after a leave
+}
+
+void TestChatSession::silentParticipantDoesNotHoldTheRoomBack()
+{
+    TestServer server;
+    server.config.chatRatePerSecond = 1e6;   // this test floods on purpose
+    server.config.chatRateBurst = 1000000;
+    QVERIFY(server.start());
+    Peer ada(server.address()), bob(server.address());
+    QVERIFY(ada.joinAs(QStringLiteral("ada")) && bob.joinAs(QStringLiteral("bob")));
+    QVERIFY(waitJoined(ada) && waitJoined(bob));
+    SilentParticipant sleeper(server.address());
+    QTRY_COMPARE_WITH_TIMEOUT(int(bob.session->participants().size()), 3, 5000);
+
+    // ada and bob converse at a steady pace, lines of ~200 bytes: far more
+    // than the sleeper's 16 KiB window and the server's 1000-line queue for it.
+    const QString padding(180, QLatin1Char('.'));
+    QHash<QString, qint64> sentAtNs;   // text → when send() was called
+    const int perPeer = 700;
+    int sentA = 0, sentB = 0;
+    QTimer pace;
+    pace.setInterval(2);
+    QObject::connect(&pace, &QTimer::timeout, [&] {
+        for (int k = 0; k < 2; ++k) {   // two lines per tick from each side
+            if (sentA < perPeer) {
+                const QString text = QStringLiteral("a%1 ").arg(sentA++) + padding;
+                sentAtNs.insert(text, testClock().nsecsElapsed());
+                ada.session->send(text);
+            }
+            if (sentB < perPeer) {
+                const QString text = QStringLiteral("b%1 ").arg(sentB++) + padding;
+                sentAtNs.insert(text, testClock().nsecsElapsed());
+                bob.session->send(text);
+            }
+        }
+        if (sentA == perPeer && sentB == perPeer)
+            pace.stop();
+    });
+    pace.start();
+    QVERIFY(runEventLoopUntil([&] { return ada.chat().size() == 2 * perPeer && bob.chat().size() == 2 * perPeer; }, 60000));
+
+    std::vector<double> latenciesMs;
+    for (const Peer* receiver : {&ada, &bob}) {
+        for (const ChatLine& line : receiver->chat()) {
+            const bool fromA = line.text.startsWith(QLatin1Char('a'));
+            if ((receiver == &ada) == fromA)
+                continue;   // own line: not a delivery to the other side
+            const qint64 sent = sentAtNs.value(line.text);
+            const qint64 arrived = receiver->arrivedAtNs.value(line.seq);
+            latenciesMs.push_back(double(arrived - sent) / 1e6);
+        }
+    }
+    std::sort(latenciesMs.begin(), latenciesMs.end());
+    const double p50 = latenciesMs[latenciesMs.size() / 2];
+    const double p99 = latenciesMs[size_t(double(latenciesMs.size()) * 0.99)];
+    qInfo("delivery between the two readers: %zu lines, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+          latenciesMs.size(), p50, p99, latenciesMs.back());
+    QVERIFY2(p99 < 100.0, qPrintable(QStringLiteral("p99 %1 ms").arg(p99)));
+
+    // Every line, in the room's order, on both sides.
+    for (const Peer* peer : {&ada, &bob}) {
+        const QList<ChatLine> chat = peer->chat();
+        for (int i = 1; i < chat.size(); ++i)
+            QVERIFY(chat.at(i).seq == chat.at(i - 1).seq + 1);
+    }
+    // The room did not wait for the sleeper: it was ended for falling behind
+    // (its queue overflowed), and the others were told it left.
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(bob.lines.cbegin(), bob.lines.cend(), [](const ChatLine& l) {
+        return l.kind == ChatLine::Kind::Left && l.user == QLatin1String("sleeper");
+    }), 30000);
+    sleeper.cancelAndWait();
+}
+
+void TestChatSession::serverRestartLosesAndDuplicatesNothing()
+{
+    auto first = std::make_unique<TestServer>();
+    QVERIFY(first->start());
+    const QString dataDir = first->dataDir();
+    const int port = first->server->port();
+    Peer ada(first->address()), bob(first->address());
+    QVERIFY(ada.joinAs(QStringLiteral("ada")) && bob.joinAs(QStringLiteral("bob")));
+    QVERIFY(waitJoined(ada) && waitJoined(bob));
+
+    QStringList texts;
+    auto say = [&](Peer& peer, const QString& text) {
+        texts << text;
+        QVERIFY(!peer.session->send(text).isEmpty());
+    };
+    for (int i = 0; i < 10; ++i) {
+        say(ada, QStringLiteral("ada before %1").arg(i));
+        say(bob, QStringLiteral("bob before %1").arg(i));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(ada.session->unacknowledged() == 0 && bob.session->unacknowledged() == 0, 5000);
+    // Lines in flight as the server goes down: some are stored, some not, some acknowledged, some not.
+    for (int i = 0; i < 30; ++i) {
+        say(ada, QStringLiteral("ada during %1").arg(i));
+        say(bob, QStringLiteral("bob during %1").arg(i));
+    }
+    first->stop();
+    QTRY_COMPARE_WITH_TIMEOUT(ada.session->state(), ChatSession::State::Reconnecting, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(bob.session->state(), ChatSession::State::Reconnecting, 10000);
+    // Written while the server is down: kept and sent after the reconnect.
+    for (int i = 0; i < 5; ++i) {
+        say(ada, QStringLiteral("ada while down %1").arg(i));
+        say(bob, QStringLiteral("bob while down %1").arg(i));
+    }
+    // Let a reconnect attempt fail against nothing.
+    QTRY_VERIFY_WITH_TIMEOUT(ada.session->callsStarted() >= 3, 10000);
+
+    // The same data, the same port.
+    TestServer second(5000, dataDir);
+    second.config.listenAddress = "127.0.0.1:" + std::to_string(port);
+    QVERIFY(second.start());   // `first` keeps the data dir alive until the end
+    QVERIFY(waitJoined(ada, 15000));
+    QVERIFY(waitJoined(bob, 15000));
+    QTRY_VERIFY_WITH_TIMEOUT(ada.session->unacknowledged() == 0 && bob.session->unacknowledged() == 0, 10000);
+    // Every line written, exactly once, on both sides, in the same order.
+    QTRY_VERIFY_WITH_TIMEOUT(ada.chat().size() == texts.size() && bob.chat().size() == texts.size(), 10000);
+    for (const QString& text : std::as_const(texts)) {
+        QVERIFY2(ada.countText(text) == 1, qPrintable(text));
+        QVERIFY2(bob.countText(text) == 1, qPrintable(text));
+    }
+    for (int i = 0; i < ada.chat().size(); ++i) {
+        QCOMPARE(ada.chat().at(i).seq, bob.chat().at(i).seq);
+        QCOMPARE(ada.chat().at(i).text, bob.chat().at(i).text);
+        if (i > 0)
+            QCOMPARE(ada.chat().at(i).seq, ada.chat().at(i - 1).seq + 1);
+    }
+    // Each side's lines in the order written.
+    for (Peer* peer : {&ada, &bob}) {
+        const QString prefix = peer == &ada ? QStringLiteral("ada ") : QStringLiteral("bob ");
+        QStringList mine, written;
+        for (const ChatLine& line : peer->chat())
+            if (line.text.startsWith(prefix))
+                mine << line.text;
+        for (const QString& text : std::as_const(texts))
+            if (text.startsWith(prefix))
+                written << text;
+        QCOMPARE(mine, written);
+    }
+    QVERIFY(std::any_of(ada.lines.cbegin(), ada.lines.cend(), [](const ChatLine& l) {
+        return l.kind == ChatLine::Kind::Note && l.text.startsWith(QLatin1String("Reconnected"));
+    }));
+    qInfo("calls: ada %d, bob %d; duplicates dropped: ada %d, bob %d", ada.session->callsStarted(), bob.session->callsStarted(),
+          ada.session->duplicatesDropped(), bob.session->duplicatesDropped());
+}
+
+void TestChatSession::backoffDoublesToTheCap()
+{
+    TestServer server;
+    QVERIFY(server.start());
+    Peer ada(server.address());
+    ada.session->setBackoff(ChatSession::kInitialBackoffMs, ChatSession::kMaxBackoffMs);
+    QSignalSpy scheduled(ada.session.get(), &ChatSession::reconnectScheduled);
+    QVERIFY(ada.joinAs(QStringLiteral("ada")));
+    QVERIFY(waitJoined(ada));
+    server.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(scheduled.count(), 1, 10000);
+    QCOMPARE(scheduled.at(0).at(0).toInt(), 1);
+    QCOMPARE(scheduled.at(0).at(1).toInt(), 500);
+    // Skip the waits: each failed attempt doubles the next delay, up to 8 s.
+    QList<int> delays{500};
+    for (int attempt = 2; attempt <= 6; ++attempt) {
+        ada.session->reconnectNow();
+        QTRY_COMPARE_WITH_TIMEOUT(scheduled.count(), attempt, 10000);
+        delays << scheduled.at(attempt - 1).at(1).toInt();
+    }
+    QCOMPARE(delays, QList<int>({500, 1000, 2000, 4000, 8000, 8000}));
+    ada.session->leave();
+    QCOMPARE(ada.session->state(), ChatSession::State::Offline);
+}
+
+QTEST_GUILESS_MAIN(TestChatSession)
+#include "tst_chatsession.moc"

@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "BidiChatTab.h"
 #include "CallTracker.h"
 #include "ClientStreamingTab.h"
 #include "ConnectionBar.h"
@@ -39,6 +40,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     addLabTab(m_unaryTab, tr("Unary · GetUser"));
     addLabTab(new ServerStreamingTab(&m_connection, this), tr("Server streaming · ListEvents"));
     addLabTab(new ClientStreamingTab(&m_connection, this), tr("Client streaming · UploadChunks"));
+    addLabTab(new BidiChatTab(&m_connection, this), tr("Bidirectional · Chat"));
 
     ConnectionBar* bar = m_ui->connectionBar;
     connect(bar, &ConnectionBar::connectRequested, this, &MainWindow::connectTo);

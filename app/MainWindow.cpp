@@ -4,6 +4,7 @@
 #include "CallTracker.h"
 #include "ClientStreamingTab.h"
 #include "ConnectionBar.h"
+#include "FlowLabTab.h"
 #include "ServerStreamingTab.h"
 #include "UnaryTab.h"
 #include "ui_mainwindow.h"
@@ -41,6 +42,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     addLabTab(new ServerStreamingTab(&m_connection, this), tr("Server streaming · ListEvents"));
     addLabTab(new ClientStreamingTab(&m_connection, this), tr("Client streaming · UploadChunks"));
     addLabTab(new BidiChatTab(&m_connection, this), tr("Bidirectional · Chat"));
+    addLabTab(new FlowLabTab(&m_connection, this), tr("Flow control"));
 
     ConnectionBar* bar = m_ui->connectionBar;
     connect(bar, &ConnectionBar::connectRequested, this, &MainWindow::connectTo);

@@ -1,0 +1,200 @@
+// The flow-control tab offscreen against a real server on loopback: a preset
+// click runs, the charts get points and a stall marker with its
+// explanation; the predicted window sits next to the measured onset; the
+// paused preset blocks the sender until Resume; a channel-level change
+// restarts the run on a fresh connection and says so; Esc stops; settings
+// round-trip; not connected is a clear message.
+#include "CallTracker.h"
+#include "Connection.h"
+#include "FlowLabTab.h"
+#include "StatusBadge.h"
+#include "TestServer.h"
+#include "ThroughputChart.h"
+
+#include <QCheckBox>
+#include <QLabel>
+#include <QLineSeries>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QtTest>
+
+using namespace streamlab;
+
+class TestFlowLabTab : public QObject {
+    Q_OBJECT
+
+private:
+    QString statusText(FlowLabTab& tab) { return tab.statusText(); }
+    bool finished(FlowLabTab& tab)
+    {
+        if (!tab.lab()->running())
+            return true;
+        QSignalSpy done(tab.lab(), &FlowLabCall::finished);
+        tab.stopRun();
+        return done.wait(10000);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("streamlab-tests"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_flowlabtab"));
+        QVERIFY(m_server.start());
+        QString error;
+        QVERIFY2(m_connection.connectTo(QString::fromStdString(m_server.address()), &error), qPrintable(error));
+    }
+
+    void presetShowsItsStall()
+    {
+        FlowLabTab tab(&m_connection);
+        tab.resize(1200, 800);
+        tab.show();
+        QCOMPARE(tab.presetButtons().size(), 5);
+        QPushButton* preset = tab.presetButtons().at(1);
+        QVERIFY(preset->text().startsWith(QStringLiteral("16 KiB window, slow reader")));
+        QTest::mouseClick(preset, Qt::LeftButton);
+        QVERIFY(tab.lab()->running());
+        QCOMPARE(tab.settingsFromControls().lookaheadBytes, 16384);
+        QVERIFY(!tab.settingsFromControls().bdpProbe);
+        QCOMPARE(tab.settingsFromControls().consumerDelayMs, 500);
+        QVERIFY(statusText(tab).contains(QStringLiteral("Preset")));
+        // The charts fill and the first stall is marked on them.
+        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->series(0)->count() > 5, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->markerCount() > 0, 15000);
+        QCOMPARE(tab.inFlightChart()->markerCount(), tab.bytesChart()->markerCount());
+        QVERIFY(tab.inFlightChart()->series(0)->count() > 0);
+        QVERIFY(tab.blockedChart()->series(0)->count() > 0);
+        const QString marker = tab.bytesChart()->markerLabel(0);
+        QVERIFY2(marker.startsWith(QStringLiteral("Stall 1 from")), qPrintable(marker));
+        QVERIFY2(marker.contains(QStringLiteral("the client's 16 KiB window was full")), qPrintable(marker));
+        QVERIFY2(marker.contains(QStringLiteral("every 500 ms")), qPrintable(marker));
+        // The blocked chart climbs past the threshold.
+        double highest = 0;
+        for (const QPointF& p : tab.blockedChart()->series(0)->points())
+            highest = std::max(highest, p.y());
+        QVERIFY(highest >= 100);
+        // The explanation, with its numbers; the predicted window next to the measured onset.
+        QTRY_VERIFY(tab.explanationText().startsWith(QStringLiteral("The server ")));
+        QVERIFY2(tab.explanationText().contains(QStringLiteral("blocked")), qPrintable(tab.explanationText()));
+        QVERIFY2(tab.predictedText().startsWith(QStringLiteral("16 KiB")), qPrintable(tab.predictedText()));
+        QVERIFY2(tab.onsetText().contains(QStringLiteral("before the first stall")), qPrintable(tab.onsetText()));
+        QVERIFY2(tab.onsetText().contains(QStringLiteral("the window predicts 16 KiB")), qPrintable(tab.onsetText()));
+        QVERIFY(tab.lab()->summary().firstStallBytesBefore <= 16384 + 2 * (16384 + 16));
+        // Esc stops the run.
+        QSignalSpy done(tab.lab(), &FlowLabCall::finished);
+        QTest::keyClick(&tab, Qt::Key_Escape);
+        QVERIFY(done.wait(10000));
+        QCOMPARE(tab.statusBadge()->text(), QStringLiteral("STOPPED"));
+        QVERIFY(statusText(tab).startsWith(QStringLiteral("Stopped")));
+    }
+
+    void pausedPresetBlocksUntilResume()
+    {
+        FlowLabTab tab(&m_connection);
+        tab.show();
+        tab.runPreset(3);
+        auto* pause = tab.findChild<QPushButton*>(QStringLiteral("pauseButton"));
+        QVERIFY(pause->isChecked());
+        QCOMPARE(pause->text(), QStringLiteral("&Resume reader"));
+        QTRY_VERIFY_WITH_TIMEOUT(tab.explanationText().contains(QStringLiteral("reader is paused")), 15000);
+        QVERIFY(tab.explanationText().startsWith(QStringLiteral("The server has been blocked")));
+        // Resume: the blocked write completes; the flow goes on.
+        const int marked = tab.bytesChart()->markerCount();
+        QVERIFY(marked >= 1);
+        QTest::mouseClick(pause, Qt::LeftButton);
+        QVERIFY(!pause->isChecked());
+        QTRY_VERIFY_WITH_TIMEOUT(tab.lab()->summary().consumedBytes > 1 << 20, 15000);
+        QVERIFY(finished(tab));
+    }
+
+    void channelChangeRestartsOnAFreshConnection()
+    {
+        FlowLabTab tab(&m_connection);
+        tab.show();
+        tab.runPreset(0);
+        QSignalSpy opened(tab.lab(), &FlowLabCall::channelOpened);
+        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->series(0)->count() > 2, 15000);
+        const int run = tab.lab()->runNumber();
+        tab.findChild<QCheckBox*>(QStringLiteral("bdpCheck"))->setChecked(false);
+        QTRY_COMPARE_WITH_TIMEOUT(tab.lab()->runNumber(), run + 1, 5000);
+        QVERIFY(tab.lab()->running());
+        QVERIFY(!tab.lab()->settings().bdpProbe);
+        QCOMPARE(opened.size(), 1);
+        QVERIFY(opened.first().first().toString().contains(QStringLiteral("grpc.http2.bdp_probe = 0")));
+        QVERIFY2(statusText(tab).contains(QStringLiteral("fresh connection")), qPrintable(statusText(tab)));
+        // The consumer delay applies live: no new run.
+        tab.findChild<QSpinBox*>(QStringLiteral("delaySpin"))->setValue(50);
+        QTest::qWait(600);
+        QCOMPARE(tab.lab()->runNumber(), run + 1);
+        QCOMPARE(tab.lab()->settings().consumerDelayMs, 50);
+        QVERIFY(finished(tab));
+    }
+
+    void uploadPresetStallsTheClient()
+    {
+        FlowLabTab tab(&m_connection);
+        tab.show();
+        tab.runPreset(4);
+        QCOMPARE(tab.settingsFromControls().scenario, FlowScenario::ClientToServer);
+        QVERIFY(!tab.findChild<QPushButton*>(QStringLiteral("pauseButton"))->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->markerCount() > 0, 15000);
+        QVERIFY2(tab.bytesChart()->markerLabel(0).contains(QStringLiteral("the client's write")), qPrintable(tab.bytesChart()->markerLabel(0)));
+        QTRY_VERIFY(tab.explanationText().startsWith(QStringLiteral("The client ")));
+        QVERIFY(tab.explanationText().contains(QStringLiteral("server app reads only one message every 200 ms")));
+        QCOMPARE(tab.bytesChart()->series(0)->name(), QStringLiteral("client completed"));
+        QVERIFY(finished(tab));
+    }
+
+    void settingsRoundTrip()
+    {
+        QSettings settings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("streamlab-tests"), QStringLiteral("flowlabtab"));
+        settings.clear();
+        FlowSettings s;
+        s.scenario = FlowScenario::ClientToServer;
+        s.messageBytes = 64 * 1024;
+        s.consumerDelayMs = 250;
+        s.lookaheadBytes = 32768;
+        s.bdpProbe = false;
+        s.guideInitialWindowSize = 65536;
+        {
+            FlowLabTab tab(&m_connection);
+            tab.setControls(s);
+            tab.saveSettings(settings);
+        }
+        FlowLabTab restored(&m_connection);
+        restored.restoreSettings(settings);
+        const FlowSettings r = restored.settingsFromControls();
+        QCOMPARE(r.scenario, s.scenario);
+        QCOMPARE(r.messageBytes, s.messageBytes);
+        QCOMPARE(r.consumerDelayMs, s.consumerDelayMs);
+        QCOMPARE(r.lookaheadBytes, s.lookaheadBytes);
+        QCOMPARE(r.bdpProbe, s.bdpProbe);
+        QCOMPARE(r.guideInitialWindowSize, s.guideInitialWindowSize);
+        settings.clear();
+    }
+
+    void notConnectedSaysSo()
+    {
+        Connection nowhere;
+        FlowLabTab tab(&nowhere);
+        tab.show();
+        QTest::mouseClick(tab.findChild<QPushButton*>(QStringLiteral("startButton")), Qt::LeftButton);
+        QVERIFY(!tab.lab()->running());
+        QVERIFY(statusText(tab).contains(QStringLiteral("connect to a server first")));
+        QCOMPARE(tab.statusBadge()->tone(), StatusBadge::Tone::Bad);
+    }
+
+    void cleanupTestCase()
+    {
+        QTRY_COMPARE_WITH_TIMEOUT(CallTracker::inFlight(), 0, 10000);
+    }
+
+private:
+    test::TestServer m_server{100};
+    Connection m_connection;
+};
+
+QTEST_MAIN(TestFlowLabTab)
+#include "tst_flowlabtab.moc"

@@ -21,7 +21,7 @@ namespace streamlab {
 
 namespace {
 
-constexpr size_t kQueueBudgetBytes = 8u << 20;      // chunks read ahead of the write in flight
+constexpr size_t kQueueBudgetBytes = 4u << 20;      // chunks read ahead of the write in flight
 constexpr qint64 kHashBlockBytes = 1 << 20;         // reading back the part the server holds
 constexpr double kStallNoteMs = 100;                // a write this slow gets a line in the timeline
 
@@ -56,8 +56,12 @@ struct UploadCall::Pipe {
     std::mutex mutex;
     std::condition_variable space;    // the reader waits here for room in the queue, or for stop
     std::deque<std::string> queue;    // chunk data read ahead, oldest first
+    std::vector<std::string> spare;   // buffers of sent chunks, for the reader to fill again
+    size_t maxSpare = 2;
     size_t queuedBytes = 0;
     size_t maxQueuedBytes = kQueueBudgetBytes;
+    size_t lowWaterBytes = kQueueBudgetBytes / 2;   // a full queue wakes the reader again at this level
+    bool readerWaiting = false;
     bool busy = false;                // a write (or the half-close) is in flight
     bool eof = false;                 // the reader has queued the last chunk
     bool writesDoneStarted = false;
@@ -136,6 +140,7 @@ public:
     {
         std::string data;
         bool halfClose = false;
+        bool wakeReader = false;
         {
             std::lock_guard<std::mutex> lock(m_pipe->mutex);
             if (m_pipe->busy || m_pipe->stopped)
@@ -145,6 +150,9 @@ public:
                 m_pipe->queue.pop_front();
                 m_pipe->queuedBytes -= data.size();
                 m_pipe->busy = true;
+                // Wake a waiting reader only once half the queue has gone:
+                // it then reads several chunks in a row (fewer thread switches).
+                wakeReader = m_pipe->readerWaiting && m_pipe->queuedBytes <= m_pipe->lowWaterBytes;
             } else if (m_pipe->eof && !m_pipe->writesDoneStarted) {
                 m_pipe->writesDoneStarted = true;
                 m_pipe->busy = true;
@@ -153,7 +161,8 @@ public:
                 return;
             }
         }
-        m_pipe->space.notify_one();
+        if (wakeReader)
+            m_pipe->space.notify_one();
         if (halfClose) {
             m_pipe->setPhase(UploadProgress::Phase::Finishing);
             m_record->note(CallTraceEntry::Kind::HalfClosed,
@@ -161,7 +170,6 @@ public:
             StartWritesDone();
             return;
         }
-        m_chunk.Clear();
         if (m_first) {
             m_first = false;
             m_chunk.set_upload_id(m_pipe->uploadId);
@@ -174,9 +182,24 @@ public:
                                .arg(QString::fromStdString(m_pipe->uploadId), QString::fromStdString(m_pipe->name))
                                .arg(m_pipe->size)
                                .arg(m_pipe->offset.load()));
+        } else if (m_secondPending) {
+            // The metadata rides on the first chunk only.
+            m_secondPending = false;
+            m_chunk.clear_upload_id();
+            m_chunk.clear_name();
+            m_chunk.clear_size();
+            m_chunk.clear_offset();
+            m_chunk.clear_probe_id();
         }
         m_inFlightData = qint64(data.size());
-        m_chunk.set_data(std::move(data));
+        // Swap the data in: the previous chunk's buffer (already sent) goes back
+        // to the reader, which fills it again — no allocation per chunk.
+        m_chunk.mutable_data()->swap(data);
+        if (data.capacity() > 0) {
+            std::lock_guard<std::mutex> lock(m_pipe->mutex);
+            if (m_pipe->spare.size() < m_pipe->maxSpare)
+                m_pipe->spare.push_back(std::move(data));
+        }
         m_chunk.set_server_read_delay_ms(m_pipe->delayMs.load(std::memory_order_relaxed));
         m_inFlightMessage = qint64(m_chunk.ByteSizeLong());
         m_pipe->writeStartNs.store(nowNs());
@@ -252,6 +275,7 @@ private:
     qint64 m_inFlightData = 0;
     qint64 m_inFlightMessage = 0;
     bool m_first = true;
+    bool m_secondPending = true;
 };
 
 // Ends a call that never reached UploadChunks (or was stopped before it).
@@ -394,14 +418,24 @@ void readerMain(std::shared_ptr<Pipe> pipe)
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(pipe->mutex);
-            pipe->space.wait(lock, [&] {
-                return pipe->stopped || pipe->queue.empty() || pipe->queuedBytes + size_t(chunkSize) <= pipe->maxQueuedBytes;
-            });
+            if (!pipe->queue.empty() && pipe->queuedBytes + size_t(chunkSize) > pipe->maxQueuedBytes) {
+                pipe->readerWaiting = true;
+                pipe->space.wait(lock, [&] { return pipe->stopped || pipe->queuedBytes <= pipe->lowWaterBytes; });
+                pipe->readerWaiting = false;
+            }
             if (pipe->stopped)
                 break;
         }
         const qint64 want = std::min(chunkSize, pipe->size - position);
-        std::string data(size_t(want), '\0');
+        std::string data;
+        {
+            std::lock_guard<std::mutex> lock(pipe->mutex);
+            if (!pipe->spare.empty()) {
+                data = std::move(pipe->spare.back());
+                pipe->spare.pop_back();
+            }
+        }
+        data.resize(size_t(want));   // a recycled buffer already has this size: no fill
         qint64 got = 0;
         if (!readFully(file, data.data(), want, &got)) {
             failure = QObject::tr("Cannot read %1: %2").arg(pipe->path, file.errorString());
@@ -510,6 +544,8 @@ bool UploadCall::start(const UploadRequest& request, QString* error)
     pipe->chunkSize = request.chunkSize;
     pipe->resume = request.resume;
     pipe->maxQueuedBytes = std::max(kQueueBudgetBytes, size_t(request.chunkSize) * 2);
+    pipe->lowWaterBytes = pipe->maxQueuedBytes / 2;
+    pipe->maxSpare = std::max<size_t>(2, kQueueBudgetBytes / size_t(request.chunkSize) / 4);
     pipe->delayMs.store(std::min(request.serverReadDelayMs, kMaxServerReadDelayMs));
     pipe->setPhase(request.resume ? UploadProgress::Phase::Preparing : UploadProgress::Phase::Sending);
     m_pipe = pipe;

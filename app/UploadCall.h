@@ -7,7 +7,7 @@
 //   when resuming (ServerAdmin.GetUploadStatus), hashes the part the server
 //   already holds, then reads the rest chunk by chunk, hashing as it goes
 //   (the client's own SHA-256 of the whole file), into a small bounded queue.
-//   The file is never loaded whole: at most ~8 MiB of chunks wait.
+//   The file is never loaded whole: at most 4 MiB (or two chunks) wait.
 // - a ClientWriteReactor<Chunk> keeps exactly one write in flight: when a
 //   write completes (OnWriteDone) it takes the next queued chunk; when the
 //   queue is empty the reader starts the next write itself. So the next chunk

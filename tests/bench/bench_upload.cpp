@@ -1,0 +1,288 @@
+// Scenario "upload": UploadChunks throughput of the tab's upload path
+// (UploadCall: reader thread + bounded queue + client-side SHA-256 +
+// callback writer with one write in flight, progress on the GUI thread's
+// event loop, here offscreen, watched by GuiGapMeter) against a bare grpc++
+// sync ClientWriter loop that reads the same file with the same chunk size
+// and writes it to the same server. One result line per chunk size (64 KiB,
+// 1 MiB). Each line also carries the peak RSS of a 1 GB upload through
+// UploadCall with that chunk size.
+//
+// Both sides send the same first-chunk metadata (upload_id, name, size), so
+// the server does the same work for both (it writes, hashes and fsyncs the
+// file). The app path also hashes the file on the client; the baseline does
+// not (reported as app_hashes_client_side).
+#include "Bench.h"
+
+#include "Connection.h"
+#include "ServerState.h"
+#include "UploadCall.h"
+#include "streaming_examples.grpc.pb.h"
+
+#include <QDir>
+#include <QEventLoop>
+#include <QFile>
+#include <QJsonArray>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QUuid>
+
+#include <thread>
+
+namespace streamlab::bench {
+
+namespace {
+
+// `size` pseudo-random bytes (splitmix64), written in 1 MiB blocks.
+bool writeTestFile(const QString& path, qint64 size)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return false;
+    std::vector<quint64> block((1 << 20) / 8);
+    quint64 state = 0x5eed;
+    for (qint64 done = 0; done < size;) {
+        for (quint64& word : block) {
+            quint64 z = (state += 0x9E3779B97F4A7C15ULL);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+            word = z ^ (z >> 31);
+        }
+        const qint64 n = std::min<qint64>(1 << 20, size - done);
+        if (file.write(reinterpret_cast<const char*>(block.data()), n) != n)
+            return false;
+        done += n;
+    }
+    return file.flush();
+}
+
+// The server keeps what it stores: remove it, so runs do not fill the disk.
+void removeStored(Environment& env, const QString& storedName)
+{
+    if (storedName.isEmpty())
+        return;
+    const auto dir = env.server().state()->uploads->directory();
+    QFile::remove(QString::fromStdString((dir / storedName.toStdString()).string()));
+}
+
+struct AppRun {
+    bool ok = false;
+    double mbps = 0;
+    double guiGapMs = 0;
+    double peakRssMb = 0;
+    QString error;
+};
+
+AppRun appUpload(Environment& env, Connection& connection, const QString& path, qint64 size, int chunkSize)
+{
+    AppRun run;
+    UploadCall call(&connection);
+    bool finished = false;
+    QObject::connect(&call, &UploadCall::uploadFinished, [&] { finished = true; });
+    UploadRequest request;
+    request.filePath = path;
+    request.chunkSize = chunkSize;
+    // A real event loop, as in the app: the GUI thread sleeps until there is
+    // something to do (a busy processEvents() loop would take a core from
+    // the upload on a small machine).
+    QEventLoop loop;
+    QObject::connect(&call, &UploadCall::uploadFinished, &loop, &QEventLoop::quit);
+    QTimer timeout;
+    timeout.setSingleShot(true);
+    QObject::connect(&timeout, &QTimer::timeout, &loop, &QEventLoop::quit);
+    QTimer rss;
+    QObject::connect(&rss, &QTimer::timeout, [&] { run.peakRssMb = std::max(run.peakRssMb, currentRssMb()); });
+    GuiGapMeter gaps;
+    gaps.start();
+    QElapsedTimer clock;
+    clock.start();
+    QString error;
+    if (!call.start(request, &error)) {
+        run.error = error;
+        return run;
+    }
+    timeout.start(10 * 60 * 1000);
+    rss.start(10);
+    loop.exec();
+    const double seconds = double(clock.nsecsElapsed()) / 1e9;
+    gaps.stop();
+    run.peakRssMb = std::max(run.peakRssMb, currentRssMb());
+    run.guiGapMs = gaps.maxGapMs();
+    const UploadOutcome& outcome = call.outcome();
+    removeStored(env, outcome.storedName);
+    if (!finished || !outcome.hashesMatch() || outcome.bytesReceived != size) {
+        run.error = finished ? outcome.text() : QStringLiteral("no answer in 10 minutes");
+        if (finished && outcome.ok() && !outcome.hashesMatch())
+            run.error = QStringLiteral("SHA-256 mismatch");
+        return run;
+    }
+    run.ok = true;
+    run.mbps = double(size) / 1e6 / seconds;
+    return run;
+}
+
+// The bare loop: read a chunk, Write it, on a thread of its own.
+double baselineUpload(Environment& env, const std::shared_ptr<grpc::Channel>& channel, const QString& path, qint64 size,
+                      int chunkSize, QString* error)
+{
+    double mbps = 0;
+    QString storedName;
+    std::thread worker([&] {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly | QIODevice::Unbuffered)) {
+            *error = file.errorString();
+            return;
+        }
+        auto stub = StreamingExamples::NewStub(channel);
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+        UploadResult result;
+        QElapsedTimer clock;
+        clock.start();
+        auto writer = stub->UploadChunks(&context, &result);
+        Chunk chunk;
+        chunk.set_upload_id(QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString());
+        chunk.set_name(QFileInfo(path).fileName().toStdString());
+        chunk.set_size(size);
+        bool first = true;
+        qint64 sent = 0;
+        while (first || sent < size) {
+            // Read straight into the message: no copy the app path does not make.
+            const qint64 n = std::min<qint64>(chunkSize, size - sent);
+            std::string* data = chunk.mutable_data();
+            data->resize(size_t(n));
+            if (n > 0 && file.read(data->data(), n) != n) {
+                *error = QStringLiteral("read failed");
+                context.TryCancel();
+                break;
+            }
+            if (!writer->Write(chunk))
+                break;
+            sent += n;
+            if (first) {
+                chunk.clear_upload_id();   // metadata rides on the first chunk only
+                chunk.clear_name();
+                chunk.clear_size();
+                first = false;
+            }
+        }
+        writer->WritesDone();
+        const grpc::Status status = writer->Finish();
+        const double seconds = double(clock.nsecsElapsed()) / 1e9;
+        if (!status.ok()) {
+            if (error->isEmpty())
+                *error = QString::fromStdString(status.error_message());
+            return;
+        }
+        storedName = QString::fromStdString(result.stored_name());
+        if (result.bytes_received() != size) {
+            *error = QStringLiteral("the server received %1 of %2 bytes").arg(result.bytes_received()).arg(size);
+            return;
+        }
+        mbps = double(size) / 1e6 / seconds;
+    });
+    worker.join();
+    removeStored(env, storedName);
+    return error->isEmpty() ? mbps : 0;
+}
+
+QJsonArray toJson(const std::vector<double>& values)
+{
+    QJsonArray array;
+    for (double v : values)
+        array.append(std::round(v * 10) / 10);
+    return array;
+}
+
+QList<Result> runUploadScenario(Environment& env, const Options& options)
+{
+    const qint64 runBytes = options.quick ? 32'000'000 : 256'000'000;
+    const qint64 bigBytes = options.quick ? 128'000'000 : 1'000'000'000;
+    QTemporaryDir dir(QDir::tempPath() + QStringLiteral("/streamlab-bench-upload-XXXXXX"));   // removed at the end, files and all
+    const QString runFile = dir.filePath(QStringLiteral("run.bin"));
+    const QString bigFile = dir.filePath(QStringLiteral("big.bin"));
+    if (!dir.isValid() || !writeTestFile(runFile, runBytes) || !writeTestFile(bigFile, bigBytes)) {
+        std::fprintf(stderr, "upload: cannot write the test files in %s\n", qPrintable(dir.path()));
+        return {};
+    }
+
+    Connection connection;
+    QString error;
+    connection.connectTo(QString::fromStdString(env.address()), &error);
+    auto bare = env.newChannel();
+
+    QList<Result> results;
+    for (const int chunkSize : {64 * 1024, 1024 * 1024}) {
+        // Warm both paths up (connections, page cache, allocator).
+        appUpload(env, connection, runFile, runBytes, chunkSize);
+        QString baseError;
+        baselineUpload(env, bare, runFile, runBytes, chunkSize, &baseError);
+
+        std::vector<double> app, base, gaps;
+        for (int run = 0; run < options.runs; ++run) {
+            // Alternate which side goes first.
+            auto one = [&](bool appSide) -> bool {
+                if (appSide) {
+                    const AppRun r = appUpload(env, connection, runFile, runBytes, chunkSize);
+                    if (!r.ok) {
+                        std::fprintf(stderr, "upload: app run failed: %s\n", qPrintable(r.error));
+                        return false;
+                    }
+                    app.push_back(r.mbps);
+                    gaps.push_back(r.guiGapMs);
+                } else {
+                    QString e;
+                    const double mbps = baselineUpload(env, bare, runFile, runBytes, chunkSize, &e);
+                    if (!e.isEmpty()) {
+                        std::fprintf(stderr, "upload: baseline run failed: %s\n", qPrintable(e));
+                        return false;
+                    }
+                    base.push_back(mbps);
+                }
+                return true;
+            };
+            const bool appFirst = run % 2 == 0;
+            if (!one(appFirst) || !one(!appFirst))
+                return {};
+        }
+
+        // The big one: memory stays flat whatever the file's size.
+        const double rssBefore = currentRssMb();
+        const AppRun big = appUpload(env, connection, bigFile, bigBytes, chunkSize);
+        if (!big.ok) {
+            std::fprintf(stderr, "upload: %lld-byte run failed: %s\n", bigBytes, qPrintable(big.error));
+            return {};
+        }
+
+        Result result;
+        result.scenario = QStringLiteral("upload");
+        result.unit = QStringLiteral("MB/s");
+        result.app = median(app);
+        result.baseline = median(base);
+        result.higherIsBetter = true;
+        result.guiMaxGapMs = std::max(*std::max_element(gaps.begin(), gaps.end()), big.guiGapMs);
+        result.rssMb = big.peakRssMb;
+        result.extra.insert(QStringLiteral("chunk_bytes"), chunkSize);
+        result.extra.insert(QStringLiteral("bytes_per_run"), runBytes);
+        result.extra.insert(QStringLiteral("runs"), options.runs);
+        result.extra.insert(QStringLiteral("app_runs"), toJson(app));
+        result.extra.insert(QStringLiteral("baseline_runs"), toJson(base));
+        result.extra.insert(QStringLiteral("gui_gaps_ms"), toJson(gaps));
+        result.extra.insert(QStringLiteral("app_hashes_client_side"), true);
+        result.extra.insert(QStringLiteral("rss_upload_bytes"), bigBytes);
+        result.extra.insert(QStringLiteral("rss_upload_mbps"), std::round(big.mbps * 10) / 10);
+        result.extra.insert(QStringLiteral("rss_before_mb"), std::round(rssBefore * 10) / 10);
+        result.extra.insert(QStringLiteral("rss_note"),
+                            QStringLiteral("peak VmRSS of the whole bench process during the big upload: client and in-process server together"));
+        results.append(result);
+    }
+    return results;
+}
+
+} // namespace
+
+STREAMLAB_BENCH_SCENARIO(upload, QStringLiteral("upload"),
+                         QStringLiteral("UploadChunks MB/s: UploadCall (reader thread, client SHA-256, callback writer) vs a bare "
+                                        "ClientWriter loop, 64 KiB and 1 MiB chunks; peak RSS of a 1 GB upload"),
+                         runUploadScenario);
+
+} // namespace streamlab::bench

@@ -28,6 +28,7 @@ const QString kPrefix = QStringLiteral("serverStreaming/");
 constexpr auto kDefaultAfter = "2024-01-01T00:00";
 // Below this, a pending write is just a write (a busy loop or a scheduler hiccup), not a stall.
 constexpr quint32 kBlockedThresholdMs = 50;
+constexpr qint64 kCountersIntervalMs = 100;
 
 QString seconds(double ms)
 {
@@ -58,6 +59,11 @@ ServerStreamingTab::ServerStreamingTab(Connection* connection, QWidget* parent)
     // Show every type without a scroll bar: the list is short and fixed.
     const int rowHeight = m_ui->typesList->sizeHintForRow(0);
     m_ui->typesList->setFixedHeight(rowHeight * m_ui->typesList->count() + 2 * m_ui->typesList->frameWidth() + 2);
+    m_ui->windowCombo->addItem(tr("Automatic (gRPC default)"), 0);
+    m_ui->windowCombo->addItem(tr("64 KiB"), 64 * 1024);
+    m_ui->windowCombo->addItem(tr("16 KiB"), 16 * 1024);
+    m_ui->windowCombo->addItem(tr("4 KiB"), 4 * 1024);
+    m_ui->windowCombo->addItem(tr("1 KiB: a slow live stream stalls in seconds"), 1024);
     m_ui->stallBanner->setVisible(false);
     m_ui->serverValue->setText(tr("Shown while a call runs."));
     setUpTable();
@@ -72,7 +78,10 @@ ServerStreamingTab::ServerStreamingTab(Connection* connection, QWidget* parent)
     connect(m_ui->nowButton, &QToolButton::clicked, this, [this] {
         m_ui->afterEdit->setText(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
     });
-    connect(m_ui->capSpin, &QSpinBox::valueChanged, m_model, &EventTableModel::setCapacity);
+    connect(m_ui->capSpin, &QSpinBox::valueChanged, this, [this](int rows) {
+        m_model->setCapacity(rows);
+        updateRowsText();
+    });
     connect(m_ui->clearButton, &QPushButton::clicked, m_model, &EventTableModel::clear);
     connect(m_ui->exportCsvButton, &QPushButton::clicked, this,
             [this] { chooseExportFile(EventTableModel::ExportFormat::Csv); });
@@ -89,7 +98,6 @@ ServerStreamingTab::ServerStreamingTab(Connection* connection, QWidget* parent)
     connect(m_stream, &EventStream::serverWriteStateChanged, this, &ServerStreamingTab::onServerState);
     connect(m_stream, &EventStream::pausedChanged, this, &ServerStreamingTab::onPausedChanged);
     connect(m_stream, &EventStream::finished, this, &ServerStreamingTab::onFinished);
-    connect(m_model, &EventTableModel::droppedRowsChanged, this, &ServerStreamingTab::updateRowsText);
     connect(m_model, &QAbstractItemModel::modelReset, this, &ServerStreamingTab::updateRowsText);
 
     connect(&m_exportWatcher, &QFutureWatcher<QString>::finished, this, [this] {
@@ -143,7 +151,6 @@ void ServerStreamingTab::setUpTable()
     connect(m_model, &QAbstractItemModel::rowsInserted, this, [this] {
         if (m_follow && m_ui->eventsView->isVisible())
             m_ui->eventsView->scrollToBottom();
-        updateRowsText();
     });
     // The ring drops the oldest rows: someone reading higher up keeps the
     // same rows in view instead of seeing them slide away.
@@ -169,6 +176,7 @@ void ServerStreamingTab::saveSettings(QSettings& settings) const
     settings.setValue(kPrefix + QStringLiteral("uncheckedTypes"), unchecked);
     settings.setValue(kPrefix + QStringLiteral("follow"), m_ui->followCheck->isChecked());
     settings.setValue(kPrefix + QStringLiteral("capacity"), m_ui->capSpin->value());
+    settings.setValue(kPrefix + QStringLiteral("receiveWindow"), m_ui->windowCombo->currentData());
     settings.setValue(kPrefix + QStringLiteral("splitter"), m_ui->splitter->saveState());
     settings.setValue(kPrefix + QStringLiteral("exportDir"), m_exportDir);
 }
@@ -183,6 +191,7 @@ void ServerStreamingTab::restoreSettings(const QSettings& settings)
     }
     m_ui->followCheck->setChecked(settings.value(kPrefix + QStringLiteral("follow"), false).toBool());
     m_ui->capSpin->setValue(settings.value(kPrefix + QStringLiteral("capacity"), EventTableModel::DefaultCapacity).toInt());
+    setReceiveWindow(settings.value(kPrefix + QStringLiteral("receiveWindow"), 0).toInt());
     m_ui->splitter->restoreState(settings.value(kPrefix + QStringLiteral("splitter")).toByteArray());
     m_exportDir = settings.value(kPrefix + QStringLiteral("exportDir"), m_exportDir).toString();
 }
@@ -202,6 +211,12 @@ void ServerStreamingTab::setCapacity(int rows)
     m_ui->capSpin->setValue(rows);
 }
 
+void ServerStreamingTab::setReceiveWindow(int bytes)
+{
+    const int index = m_ui->windowCombo->findData(bytes);
+    m_ui->windowCombo->setCurrentIndex(std::max(0, index));
+}
+
 bool ServerStreamingTab::buildQuery(EventQuery* query, QString* error) const
 {
     QStringList checked;
@@ -215,6 +230,7 @@ bool ServerStreamingTab::buildQuery(EventQuery* query, QString* error) const
     query->after = m_ui->afterEdit->text().trimmed();   // the server checks it and says what is wrong
     query->types = checked.size() == m_ui->typesList->count() ? QStringList() : checked;
     query->follow = m_ui->followCheck->isChecked();
+    query->receiveWindowBytes = m_ui->windowCombo->currentData().toInt();
     return true;
 }
 
@@ -232,6 +248,7 @@ void ServerStreamingTab::startStream()
     m_server = ServerWriteState();
     m_counters = EventStreamCounters();
     m_lastReceived = 0;
+    m_countersShownAt = -kCountersIntervalMs;
     m_clock.start();
     m_rate.restart(0);
     m_ui->stallBanner->setVisible(false);
@@ -297,19 +314,25 @@ QString ServerStreamingTab::stallText() const
 
 void ServerStreamingTab::onCounters(const EventStreamCounters& counters)
 {
-    const QLocale locale;
     m_counters = counters;
+    qint64 now = 0;
     if (m_clock.isValid()) {
-        const qint64 now = m_clock.elapsed();
+        now = m_clock.elapsed();
         m_rate.add(counters.received - m_lastReceived, now);
         m_lastReceived = counters.received;
-        m_ui->rateValue->setText(tr("%1 events/s").arg(locale.toString(m_rate.rate(now), 'f', 0)));
-    } else {
-        m_ui->rateValue->setText(QStringLiteral("—"));
     }
+    // Counters come every frame; people read them at a few per second, and
+    // relaying out the labels 60 times a second would cost the table frames.
+    if (m_stream->active() && m_clock.isValid() && now - m_countersShownAt < kCountersIntervalMs)
+        return;
+    m_countersShownAt = now;
+    const QLocale locale;
+    m_ui->rateValue->setText(m_clock.isValid() ? tr("%1 events/s").arg(locale.toString(m_rate.rate(now), 'f', 0))
+                                               : QStringLiteral("—"));
     m_ui->receivedValue->setText(tr("%1 events").arg(locale.toString(counters.received)));
     m_ui->firstValue->setText(counters.firstEventMs < 0 ? QStringLiteral("—") : tr("after %1").arg(seconds(counters.firstEventMs)));
     m_ui->bytesValue->setText(CallTimelineModel::formatBytes(counters.bytes));
+    updateRowsText();
     if (counters.throttledTimes > 0)
         m_ui->receivedValue->setToolTip(tr("The table fell behind %n time(s); the app then stopped reading until it caught up "
                                            "(backpressure, nothing buffered).", nullptr, counters.throttledTimes));

@@ -41,6 +41,8 @@ public:
     // The form, for tests and the bench (what a user types and ticks).
     void setFilter(const QString& after, const QStringList& checkedTypes, bool follow);
     void setCapacity(int rows);
+    // 0: automatic; otherwise one of 64, 16, 4 or 1 KiB (others: automatic).
+    void setReceiveWindow(int bytes);
     // What the form asks for; false with a message when it cannot be sent.
     bool buildQuery(EventQuery* query, QString* error) const;
 
@@ -80,6 +82,7 @@ private:
     RateMeter m_rate{2000, 20};
     QElapsedTimer m_clock;
     qint64 m_lastReceived = 0;
+    qint64 m_countersShownAt = 0;
     EventStreamCounters m_counters;
     ServerWriteState m_server;
     QString m_statusCode;

@@ -476,7 +476,7 @@ void TestServerChat::slowSubscriberDoesNotDelayOthers()
     const double median = latencies[latencies.size() / 2];
     qInfo("%d lines of 4 KB while one reader paused %.0f ms: delivery median %.2f ms, worst %.2f ms", n, pausedMs,
           median, worst);
-    QVERIFY2(worst < 100, qPrintable(QString("worst delivery %1 ms").arg(worst)));
+    QVERIFY2(worst < 100 * kTimingScale, qPrintable(QString("worst delivery %1 ms").arg(worst)));
     QVERIFY2(chatLines(carol).size() < size_t(n), "Carol really was not reading");
 
     // Carol catches up on everything, in order; no one was dropped.
@@ -506,14 +506,16 @@ void TestServerChat::subscriberTooFarBehindIsEnded()
         QVERIFY(c->waitForParticipants(3));
     carol.pause();
 
-    // 60 lines of 4 KB: far more than Carol's window plus a queue of 5.
+    // 60 lines of 4 KB: far more than Carol's window plus a queue of 5. The
+    // next line goes once Alice and Bob have this one, so their own queues
+    // stay short however slow the machine is.
     const std::string text(4000, 'q');
     for (int i = 0; i < 60; ++i) {
         const std::string id = "q" + std::to_string(i);
         QVERIFY(alice.say(text, id));
         QVERIFY(alice.waitForAck(id));
+        QVERIFY(bob.waitForLine(id));
     }
-    QVERIFY(bob.waitForLine("q59"));
     QCOMPARE(chatLines(bob).size(), size_t(60));
 
     carol.resume();

@@ -47,6 +47,8 @@ BidiChatTab::BidiChatTab(Connection* connection, QWidget* parent)
     const QFontMetrics metrics(m_ui->messageEdit->font());
     m_ui->messageEdit->setFixedHeight(metrics.lineSpacing() * 3 + 2 * int(m_ui->messageEdit->document()->documentMargin()) + 6);
     m_ui->messageEdit->installEventFilter(this);
+    // Wide enough for any count: typing does not make the layout jump.
+    m_ui->bytesLabel->setMinimumWidth(m_ui->bytesLabel->fontMetrics().horizontalAdvance(tr("%1 / %2 bytes").arg(88888).arg(ChatSession::kMaxTextBytes)));
     m_ui->nameEdit->setPlaceholderText(defaultName());
 
     connect(m_ui->joinButton, &QPushButton::clicked, this, &BidiChatTab::joinRoom);
@@ -121,6 +123,8 @@ BidiChatTab::BidiChatTab(Connection* connection, QWidget* parent)
     escape->setContext(Qt::WidgetShortcut);
     connect(escape, &QShortcut::activated, this, [this] { showNotice(QString(), false); });
 
+    m_ui->splitter->setSizes({460, 190});
+    showNotice(QString(), false);
     updateBytes();
     updateState();
 }
@@ -184,6 +188,7 @@ bool BidiChatTab::sendEnteredText()
     if (id.isEmpty()) {
         // Nothing is lost: the text stays in the box.
         showNotice(error, !text.trimmed().isEmpty());
+        m_inputNotice = !ChatSession::checkText(text).isEmpty();   // about the text: goes when it is fixed
         m_ui->messageEdit->setFocus();
         return false;
     }
@@ -243,8 +248,8 @@ void BidiChatTab::updateBytes()
     m_ui->bytesLabel->setVisible(bytes > 0);
     if (over) {
         showNotice(ChatSession::checkText(m_ui->messageEdit->toPlainText()), true);
-        m_sizeNotice = true;
-    } else if (m_sizeNotice) {
+        m_inputNotice = true;
+    } else if (m_inputNotice) {
         showNotice(QString(), false);
     }
     updateState();
@@ -265,7 +270,7 @@ void BidiChatTab::showNotice(const QString& text, bool error)
     m_ui->noticeLabel->setText(text);
     m_ui->noticeLabel->setStyleSheet(error ? QStringLiteral("color: #c62828;") : QString());
     m_ui->noticeLabel->setVisible(!text.isEmpty());
-    m_sizeNotice = false;
+    m_inputNotice = false;
 }
 
 void BidiChatTab::copySelectedLines()

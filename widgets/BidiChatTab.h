@@ -70,7 +70,7 @@ private:
     CallStatus m_lastStatus;        // how the last call ended
     bool m_hasLastStatus = false;
     bool m_followNewest = true;
-    bool m_sizeNotice = false;     // the notice is the "too long" one
+    bool m_inputNotice = false;    // the notice is about the typed text (empty, too long)
 };
 
 } // namespace streamlab

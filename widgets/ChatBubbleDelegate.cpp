@@ -9,6 +9,10 @@
 #include <QLocale>
 #include <QPainter>
 #include <QPainterPath>
+#include <QTextLayout>
+
+#include <cmath>
+#include <memory>
 
 namespace streamlab {
 
@@ -23,6 +27,29 @@ int availableWidth(const QStyleOptionViewItem& option)
     if (const auto* view = qobject_cast<const QAbstractItemView*>(option.widget))
         return std::max(120, view->viewport()->width());
     return std::max(120, option.rect.width());
+}
+
+// Lays `text` out in lines of at most `maxWidth` (at word boundaries, or
+// anywhere inside a word longer than a line); returns the size it takes.
+QSizeF layoutText(QTextLayout& layout, const QString& text, const QFont& font, int maxWidth)
+{
+    QString shown = text;
+    shown.replace(QLatin1Char('\n'), QChar::LineSeparator);   // QTextLayout breaks at U+2028, not at '\n'
+    layout.setText(shown);
+    layout.setFont(font);
+    QTextOption option;
+    option.setWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+    layout.setTextOption(option);
+    layout.beginLayout();
+    qreal y = 0, width = 0;
+    for (QTextLine line = layout.createLine(); line.isValid(); line = layout.createLine()) {
+        line.setLineWidth(maxWidth);
+        line.setPosition(QPointF(0, y));
+        y += line.height();
+        width = std::max(width, line.naturalTextWidth());
+    }
+    layout.endLayout();
+    return QSizeF(width, y);
 }
 
 QFont smallerFont(const QFont& base, bool bold)
@@ -43,6 +70,7 @@ struct ChatBubbleDelegate::Layout {
     QString header;    // sender · time
     QString text;
     QString footer;    // delivery mark (own lines)
+    std::shared_ptr<QTextLayout> textLayout;   // the text, laid out in textRect
     QRect bubbleRect;  // relative to the row's top-left
     QRect headerRect, textRect, footerRect;
     QSize size;
@@ -53,7 +81,6 @@ ChatBubbleDelegate::Layout ChatBubbleDelegate::layout(const QStyleOptionViewItem
     Layout l;
     const int width = availableWidth(option);
     const auto kind = ChatLine::Kind(index.data(ChatMessagesModel::KindRole).toInt());
-    const QFontMetrics textMetrics(option.font);
     if (kind != ChatLine::Kind::Chat) {
         // One centred, wrapped line: "bob joined · 2 in the room", notes.
         l.text = index.data(Qt::DisplayRole).toString();
@@ -70,6 +97,8 @@ ChatBubbleDelegate::Layout ChatBubbleDelegate::layout(const QStyleOptionViewItem
     const QString sender = index.data(ChatMessagesModel::SenderRole).toString();
     l.header = (l.own ? tr("You") : sender) + QStringLiteral(" · ")
         + QLocale().toString(time.time(), QLocale::ShortFormat);
+    if (index.data(ChatMessagesModel::ReplayedRole).toBool())
+        l.header += QStringLiteral(" · ") + tr("earlier");
     l.text = index.data(ChatMessagesModel::TextRole).toString();
     if (l.own) {
         l.footer = index.data(ChatMessagesModel::DeliveryTextRole).toString();
@@ -81,8 +110,9 @@ ChatBubbleDelegate::Layout ChatBubbleDelegate::layout(const QStyleOptionViewItem
     const int maxInner = int(width * kMaxBubbleShare) - 2 * kPad;
     const QFontMetrics headerMetrics(smallerFont(option.font, true));
     const QFontMetrics footerMetrics(smallerFont(option.font, false));
-    const int flags = Qt::TextWordWrap | Qt::TextWrapAnywhere;
-    const QRect textBounds = textMetrics.boundingRect(QRect(0, 0, maxInner, 100000), flags, l.text);
+    l.textLayout = std::make_shared<QTextLayout>();
+    const QSizeF textSize = layoutText(*l.textLayout, l.text, option.font, maxInner);
+    const QRect textBounds(0, 0, int(std::ceil(textSize.width())), int(std::ceil(textSize.height())));
     const QRect headerBounds = headerMetrics.boundingRect(QRect(0, 0, maxInner, 1000), Qt::TextSingleLine, l.header);
     const QRect footerBounds = l.footer.isEmpty()
         ? QRect()
@@ -112,7 +142,20 @@ ChatBubbleDelegate::Layout ChatBubbleDelegate::layout(const QStyleOptionViewItem
 
 QSize ChatBubbleDelegate::sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const
 {
-    return layout(option, index).size;
+    // The list lays every row out again when rows are added: remember sizes.
+    // The display text holds sender, time, text and delivery; the rest is added.
+    const QString key = index.data(Qt::DisplayRole).toString() + QChar(0x1f)
+        + index.data(ChatMessagesModel::ErrorRole).toString() + QChar(0x1f)
+        + QString::number(index.data(ChatMessagesModel::ReplayedRole).toBool()) + QChar(0x1f)
+        + QString::number(availableWidth(option)) + QChar(0x1f) + option.font.key();
+    const auto cached = m_sizes.constFind(key);
+    if (cached != m_sizes.constEnd())
+        return *cached;
+    if (m_sizes.size() > 20000)
+        m_sizes.clear();
+    const QSize size = layout(option, index).size;
+    m_sizes.insert(key, size);
+    return size;
 }
 
 void ChatBubbleDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const
@@ -153,8 +196,7 @@ void ChatBubbleDelegate::paint(QPainter* painter, const QStyleOptionViewItem& op
     painter->setPen(text);
     painter->setFont(smallerFont(option.font, true));
     painter->drawText(l.headerRect, Qt::TextSingleLine, painter->fontMetrics().elidedText(l.header, Qt::ElideRight, l.headerRect.width()));
-    painter->setFont(option.font);
-    painter->drawText(l.textRect, Qt::TextWordWrap | Qt::TextWrapAnywhere, l.text);
+    l.textLayout->draw(painter, l.textRect.topLeft());
     if (!l.footer.isEmpty()) {
         painter->setFont(smallerFont(option.font, false));
         QColor mark = text;

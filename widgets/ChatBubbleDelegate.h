@@ -3,6 +3,7 @@
 // left, own lines on the right in the highlight colour with their delivery
 // mark, presence changes and notes as small centred lines.
 
+#include <QHash>
 #include <QStyledItemDelegate>
 
 namespace streamlab {
@@ -18,6 +19,8 @@ public:
 private:
     struct Layout;
     Layout layout(const QStyleOptionViewItem& option, const QModelIndex& index) const;
+
+    mutable QHash<QString, QSize> m_sizes;   // by row content and width
 };
 
 } // namespace streamlab

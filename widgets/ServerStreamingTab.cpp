@@ -50,6 +50,7 @@ ServerStreamingTab::ServerStreamingTab(Connection* connection, QWidget* parent)
            "logs, search results and anything too large or too live for one response."));
     m_ui->splitter->setStretchFactor(0, 3);
     m_ui->splitter->setStretchFactor(1, 1);
+    m_ui->splitter->setSizes({600, 170});
     m_ui->afterEdit->setText(QString::fromLatin1(kDefaultAfter));
     for (const QString& type : EventStream::knownTypes()) {
         auto* item = new QListWidgetItem(type, m_ui->typesList);
@@ -69,6 +70,8 @@ ServerStreamingTab::ServerStreamingTab(Connection* connection, QWidget* parent)
     setUpTable();
     setStatus(QString(), tr("Choose a filter and press Start."), false);
     m_exportDir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    if (!QFileInfo(m_exportDir).isDir())
+        m_exportDir = QDir::homePath();
     onCounters(EventStreamCounters());
 
     connect(m_ui->afterEdit, &QLineEdit::returnPressed, this, &ServerStreamingTab::startStream);
@@ -105,8 +108,9 @@ ServerStreamingTab::ServerStreamingTab(Connection* connection, QWidget* parent)
         m_ui->exportCsvButton->setEnabled(true);
         m_ui->exportJsonButton->setEnabled(true);
         m_ui->exportStatus->setStyleSheet(error.isEmpty() ? QString() : QStringLiteral("color: #b3261e;"));
-        m_ui->exportStatus->setText(error.isEmpty() ? tr("Exported %n row(s) to %1.", nullptr, int(m_exportRows))
-                                                          .arg(QDir::toNativeSeparators(m_exportPath))
+        m_ui->exportStatus->setText(error.isEmpty() ? (m_exportRows == 1 ? tr("Exported 1 row to %1.")
+                                                                          : tr("Exported %1 rows to %2.").arg(QLocale().toString(m_exportRows)))
+                                                              .arg(QDir::toNativeSeparators(m_exportPath))
                                                     : error);
         Q_EMIT exportFinished(error);
     });
@@ -254,6 +258,7 @@ void ServerStreamingTab::startStream()
     m_ui->stallBanner->setVisible(false);
     m_ui->serverValue->setText(tr("Waiting for the server's first sample…"));
     const QString from = query.after.isEmpty() ? tr("the whole history") : tr("events after %1").arg(query.after);
+    m_window = query.receiveWindowBytes;
     setStatus(tr("STREAMING"), query.follow ? tr("Reading %1, then following live events…").arg(from) : tr("Reading %1…").arg(from), true);
     m_stream->start(query);
 }
@@ -327,8 +332,13 @@ void ServerStreamingTab::onCounters(const EventStreamCounters& counters)
         return;
     m_countersShownAt = now;
     const QLocale locale;
-    m_ui->rateValue->setText(m_clock.isValid() ? tr("%1 events/s").arg(locale.toString(m_rate.rate(now), 'f', 0))
-                                               : QStringLiteral("—"));
+    if (!m_clock.isValid())
+        m_ui->rateValue->setText(QStringLiteral("—"));
+    else if (m_stream->active())
+        m_ui->rateValue->setText(tr("%1 events/s").arg(locale.toString(m_rate.rate(now), 'f', 0)));
+    else   // the call is over: its average
+        m_ui->rateValue->setText(tr("%1 events/s on average")
+                                     .arg(locale.toString(now > 0 ? 1000.0 * double(counters.received) / double(now) : 0.0, 'f', 0)));
     m_ui->receivedValue->setText(tr("%1 events").arg(locale.toString(counters.received)));
     m_ui->firstValue->setText(counters.firstEventMs < 0 ? QStringLiteral("—") : tr("after %1").arg(seconds(counters.firstEventMs)));
     m_ui->bytesValue->setText(CallTimelineModel::formatBytes(counters.bytes));
@@ -416,6 +426,9 @@ void ServerStreamingTab::updateServerText()
         text = tr("Paused: the app asks for no next event. The server still writes until the stream's flow-control window "
                   "is full — %1 events (%2) wait unread so far; then its write blocks.")
                    .arg(locale.toString(unread), CallTimelineModel::formatBytes(unreadBytes));
+        if (m_window == 0)
+            text += tr(" With the automatic window (gRPC grows it to MBs) a slow live stream takes long to fill it: "
+                       "a small Receive window shows the stall within seconds.");
     }
     m_ui->stallBanner->setStyleSheet(style);
     m_ui->stallBanner->setText(text);

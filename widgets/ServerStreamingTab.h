@@ -85,6 +85,7 @@ private:
     qint64 m_countersShownAt = 0;
     EventStreamCounters m_counters;
     ServerWriteState m_server;
+    int m_window = 0;   // the running call's receive window (0: automatic)
     QString m_statusCode;
     bool m_follow = true;
     int m_rowsBeingRemoved = 0;

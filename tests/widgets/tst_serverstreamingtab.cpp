@@ -40,6 +40,7 @@ private Q_SLOTS:
     void stopCancelsAndKeepsRows();
     void escapeStops();
     void badAfterShowsServerMessage();
+    void serverGoingAwayShowsUnavailableAndKeepsRows();
     void noTypeCheckedIsRefused();
     void typeFilterAndCap();
     void pauseShowsServerBlockedWrite();
@@ -148,6 +149,27 @@ void TestServerStreamingTab::badAfterShowsServerMessage()
     QVERIFY2(message.contains(QStringLiteral("2024-13-45")) && message.contains(QStringLiteral("ISO 8601")), qPrintable(message));
     QCOMPARE(m_tab->model()->rowCount(), 0);
     QVERIFY(button("startButton")->isEnabled());
+}
+
+void TestServerStreamingTab::serverGoingAwayShowsUnavailableAndKeepsRows()
+{
+    TestServer doomed(2000);
+    doomed.config.eventRatePerSecond = 100;
+    QVERIFY(doomed.start());
+    Connection connection;
+    QString error;
+    QVERIFY(connection.connectTo(QString::fromStdString(doomed.address()), &error));
+    ServerStreamingTab tab(&connection);
+    tab.show();
+    tab.setFilter(QStringLiteral("2024-01-01"), {}, true);
+    tab.startStream();
+    QTRY_VERIFY_WITH_TIMEOUT(tab.model()->rowCount() > 2000, 30000);
+    doomed.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(tab.statusCode(), QStringLiteral("UNAVAILABLE"), 15000);
+    QVERIFY(tab.model()->rowCount() > 2000);
+    QVERIFY2(tab.statusMessage().contains(QStringLiteral("unavailable")) && tab.statusMessage().contains(QStringLiteral("kept")),
+             qPrintable(tab.statusMessage()));
+    QVERIFY(!tab.stream()->active());
 }
 
 void TestServerStreamingTab::noTypeCheckedIsRefused()

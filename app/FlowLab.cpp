@@ -485,7 +485,8 @@ QList<FlowStall> FlowStallDetector::feed(const FlowSample& s, bool readerPaused,
             m_active = stall;
         }
         m_active->durationMs = s.blockedMs;
-        m_active->readerPaused = readerPaused;
+        // Paused at any time during the stall: that is why it lasted.
+        m_active->readerPaused = m_active->readerPaused || readerPaused;
         m_active->consumerDelayMs = consumerDelayMs;
         account(*m_active);
         changed.append(*m_active);
@@ -601,11 +602,20 @@ FlowWindowPrediction FlowLabCall::predictWindow(const FlowSettings& s)
 }
 
 namespace {
+// The window as a person reads it: exact when the settings fix it; with BDP
+// probing, what this connection really had (the bytes in flight when it
+// stalled), as BDP sizes it per connection.
+QString windowText(const FlowStall& stall, const FlowSettings& s)
+{
+    const FlowWindowPrediction window = FlowLabCall::predictWindow(s);
+    if (!window.approximate)
+        return FlowLabCall::sizeText(window.bytes);
+    return FlowLabCall::tr("BDP-sized (about %1 here)").arg(FlowLabCall::sizeText(std::max(window.bytes, stall.inFlightAtOnset)));
+}
+
 // Why the sender waits, for a person: the window and the receiving app's pace.
 QString stallCause(const FlowStall& stall, const FlowSettings& s, bool present)
 {
-    const FlowWindowPrediction window = FlowLabCall::predictWindow(s);
-    const QString windowText = (window.approximate ? QStringLiteral("~") : QString()) + FlowLabCall::sizeText(window.bytes);
     const QString is = present ? FlowLabCall::tr("is") : FlowLabCall::tr("was");
     if (s.scenario == FlowScenario::ServerToClient) {
         QString why;
@@ -615,12 +625,23 @@ QString stallCause(const FlowStall& stall, const FlowSettings& s, bool present)
             why = FlowLabCall::tr("the app asks for the next message only every %1 ms").arg(stall.consumerDelayMs);
         else
             why = FlowLabCall::tr("the app has not asked for the next message yet (it reads as fast as it can: the machine is busy)");
-        return FlowLabCall::tr("the client's %1 window %2 full and %3").arg(windowText, is, why);
+        return FlowLabCall::tr("the client's %1 window %2 full and %3").arg(windowText(stall, s), is, why);
     }
     const QString why = stall.consumerDelayMs > 0
         ? FlowLabCall::tr("the server app reads only one message every %1 ms").arg(stall.consumerDelayMs)
         : FlowLabCall::tr("the server app has not read the next message yet");
-    return FlowLabCall::tr("the server's receive window (%1) %2 full and %3").arg(windowText, is, why);
+    return FlowLabCall::tr("the server's receive window (%1) %2 full and %3").arg(windowText(stall, s), is, why);
+}
+
+// What the sender had done when it stalled.
+QString stallNumbers(const FlowStall& stall, const FlowSettings& s)
+{
+    if (stall.inFlightAtOnset < s.messageBytes)
+        return FlowLabCall::tr("%1 completed before it, all of it already taken: the window is full with the start of the "
+                               "blocked message itself")
+            .arg(FlowLabCall::sizeText(stall.bytesBefore));
+    return FlowLabCall::tr("%1 completed before it, %2 of it in flight").arg(FlowLabCall::sizeText(stall.bytesBefore),
+                                                                         FlowLabCall::sizeText(stall.inFlightAtOnset));
 }
 
 QString durationText(double ms)
@@ -633,20 +654,19 @@ QString durationText(double ms)
 QString FlowLabCall::explainStall(const FlowStall& stall, const FlowSettings& s)
 {
     const QString who = s.scenario == FlowScenario::ServerToClient ? tr("The server") : tr("The client");
-    const QString numbers = tr(" (%1 completed before it, %2 in flight)").arg(sizeText(stall.bytesBefore), sizeText(stall.inFlightAtOnset));
-    return (stall.ongoing ? tr("%1 has been blocked %2: %3.%4") : tr("%1 was blocked %2: %3.%4"))
-        .arg(who, durationText(stall.durationMs), stallCause(stall, s, stall.ongoing), numbers);
+    return (stall.ongoing ? tr("%1 has been blocked %2: %3 (%4).") : tr("%1 was blocked %2: %3 (%4)."))
+        .arg(who, durationText(stall.durationMs), stallCause(stall, s, stall.ongoing), stallNumbers(stall, s));
 }
 
 QString FlowLabCall::describeStallOnset(const FlowStall& stall, const FlowSettings& s)
 {
     const QString who = s.scenario == FlowScenario::ServerToClient ? tr("the server's") : tr("the client's");
-    return tr("Stall %1 from %2 s: %3 write waited over %4 ms — %5. %6 completed before it, %7 in flight.")
+    return tr("Stall %1 from %2 s: %3 write waited over %4 ms — %5. %6.")
         .arg(stall.index)
         .arg(QLocale().toString(stall.onsetSeconds, 'f', 2))
         .arg(who)
         .arg(qRound(FlowStallDetector::kThresholdMs))
-        .arg(stallCause(stall, s, false), sizeText(stall.bytesBefore), sizeText(stall.inFlightAtOnset));
+        .arg(stallCause(stall, s, false), stallNumbers(stall, s));
 }
 
 bool FlowLabCall::start(const FlowSettings& settings, QString* error)

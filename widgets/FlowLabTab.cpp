@@ -10,6 +10,7 @@
 #include <QKeySequence>
 #include <QLineSeries>
 #include <QLocale>
+#include <QScrollBar>
 #include <QSettings>
 #include <QShortcut>
 
@@ -20,9 +21,16 @@ namespace {
 enum BytesSeries { SenderSeries, ConsumedSeries };
 enum InFlightSeries { InFlightSeriesIndex, WindowSeries };
 
-constexpr double kKiB = 1024.0;
-constexpr double kMiB = 1024.0 * 1024.0;
 constexpr int kRestartDebounceMs = 300;
+
+// Chart units: binary byte units, switched up (and the points rescaled)
+// before a label would need more than four digits.
+struct ByteUnit {
+    double bytes;
+    const char* name;
+};
+constexpr ByteUnit kByteUnits[] = {{1024.0, "KiB"}, {1024.0 * 1024.0, "MiB"}, {1024.0 * 1024.0 * 1024.0, "GiB"}};
+constexpr double kMaxAxisValue = 5000;
 
 const QColor kSenderColour(0x15, 0x65, 0xc0);
 const QColor kConsumedColour(0x2e, 0x7d, 0x32);
@@ -52,8 +60,8 @@ QList<FlowPreset> FlowLabTab::presets()
     FlowSettings defaults;
     defaults.consumerDelayMs = 200;
     list.append({tr("Defaults — BDP grows the window to ~4 MiB"), defaults,
-                 tr("gRPC's defaults and a reader that takes a message every 200 ms: the server completes about 4 MiB "
-                    "at once — the window BDP probing gave the connection — and only then waits.")});
+                 tr("gRPC's defaults and a reader that takes a message every 200 ms: the server completes 4 or 8 MiB at "
+                    "once — the window BDP probing gave this connection — and only then waits.")});
 
     FlowSettings small;
     small.consumerDelayMs = 500;
@@ -67,7 +75,7 @@ QList<FlowPreset> FlowLabTab::presets()
     guide.guideInitialWindowSize = 16 * 1024;
     list.append({tr("The guide's option — no effect"), guide,
                  tr("The guide's grpc.http2.initial_window_size = 16384, set for real: gRPC C++ has no such option, so "
-                    "the stall comes after about 4 MiB, exactly as with the defaults.")});
+                    "the stall comes after 4 or 8 MiB, exactly as with the defaults.")});
 
     FlowSettings paused = small;
     paused.consumerDelayMs = 0;
@@ -115,6 +123,11 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
         buttons[i]->setStyleSheet(QStringLiteral("text-align: left; padding: 3px 8px;"));
         connect(buttons[i], &QPushButton::clicked, this, [this, i] { runPreset(i); });
     }
+
+    // The controls column is as wide as its content (never cut off); it
+    // scrolls vertically when the window is short.
+    m_ui->controlsScroll->setMinimumWidth(m_ui->controls->minimumSizeHint().width()
+                                          + m_ui->controlsScroll->verticalScrollBar()->sizeHint().width());
 
     setUpCharts();
     m_restartTimer.setSingleShot(true);
@@ -201,7 +214,7 @@ void FlowLabTab::setUpCharts()
     ThroughputChart* bytes = m_ui->bytesChart;
     bytes->addSeries(tr("sender completed"), kSenderColour);
     bytes->addSeries(tr("receiving app consumed"), kConsumedColour);
-    bytes->setUnit(tr("MiB"));
+    bytes->setUnit(QString::fromLatin1(kByteUnits[m_bytesUnit].name));
     bytes->setToolTip(tr("Bytes the sender's writes have completed (passed flow control) and bytes the receiving app has taken"));
 
     ThroughputChart* inFlight = m_ui->inFlightChart;
@@ -210,15 +223,38 @@ void FlowLabTab::setUpCharts()
     QPen dashed = inFlight->series(WindowSeries)->pen();
     dashed.setStyle(Qt::DashLine);
     inFlight->series(WindowSeries)->setPen(dashed);
-    inFlight->setUnit(tr("KiB"));
+    inFlight->setUnit(QString::fromLatin1(kByteUnits[m_inFlightUnit].name));
     inFlight->setToolTip(tr("What the sender has completed but the receiving app has not taken: bounded by the receive window"));
 
     ThroughputChart* blocked = m_ui->blockedChart;
     blocked->addSeries(tr("sender's write, blocked so far"), kBlockedColour);
-    blocked->setUnit(tr("ms"));
+    blocked->setUnit(tr("s blocked"));
     blocked->setToolTip(tr("How long the sender's pending write has waited (StartWrite → OnWriteDone). Each dashed line marks a stall"));
     for (ThroughputChart* chart : {bytes, inFlight, blocked})
         chart->setMinimumHeight(110);
+}
+
+void FlowLabTab::setByteUnit(ThroughputChart* chart, int& unit, int wanted)
+{
+    wanted = std::clamp(wanted, 0, int(std::size(kByteUnits)) - 1);
+    if (wanted == unit)
+        return;
+    const double factor = kByteUnits[unit].bytes / kByteUnits[wanted].bytes;
+    for (int i = 0; i < chart->seriesCount(); ++i) {
+        QList<QPointF> points = chart->series(i)->points();
+        for (QPointF& p : points)
+            p.setY(p.y() * factor);
+        chart->series(i)->replace(points);
+    }
+    unit = wanted;
+    chart->setUnit(QString::fromLatin1(kByteUnits[unit].name));
+}
+
+void FlowLabTab::addBytes(ThroughputChart* chart, int& unit, int series, double t, qint64 bytes)
+{
+    while (unit + 1 < int(std::size(kByteUnits)) && double(bytes) / kByteUnits[unit].bytes >= kMaxAxisValue)
+        setByteUnit(chart, unit, unit + 1);
+    chart->addPoint(series, t, double(bytes) / kByteUnits[unit].bytes);
 }
 
 void FlowLabTab::resetCharts()
@@ -229,6 +265,11 @@ void FlowLabTab::resetCharts()
     m_ui->bytesChart->series(SenderSeries)->setName(a ? tr("server completed") : tr("client completed"));
     m_ui->bytesChart->series(ConsumedSeries)->setName(a ? tr("client app consumed") : tr("server app consumed"));
     m_ui->blockedChart->series(0)->setName(a ? tr("server's write, blocked so far") : tr("client's write, blocked so far"));
+    // Units to suit the run: the in-flight chart in MiB for windows of a MiB or more.
+    m_bytesUnit = 1;
+    m_ui->bytesChart->setUnit(QString::fromLatin1(kByteUnits[m_bytesUnit].name));
+    m_inFlightUnit = m_prediction.bytes >= (1 << 20) ? 1 : 0;
+    m_ui->inFlightChart->setUnit(QString::fromLatin1(kByteUnits[m_inFlightUnit].name));
 }
 
 FlowSettings FlowLabTab::settingsFromControls() const
@@ -377,13 +418,12 @@ void FlowLabTab::setRunning(bool running)
 
 void FlowLabTab::showBatch(const FlowBatch& batch)
 {
-    const double window = double(m_prediction.bytes) / kKiB;
     for (const FlowSample& s : batch.samples) {
-        m_ui->bytesChart->addPoint(SenderSeries, s.tSeconds, double(s.senderBytes) / kMiB);
-        m_ui->bytesChart->addPoint(ConsumedSeries, s.tSeconds, double(s.consumedBytes) / kMiB);
-        m_ui->inFlightChart->addPoint(InFlightSeriesIndex, s.tSeconds, double(s.inFlightBytes) / kKiB);
-        m_ui->inFlightChart->addPoint(WindowSeries, s.tSeconds, window);
-        m_ui->blockedChart->addPoint(0, s.tSeconds, s.blockedMs);
+        addBytes(m_ui->bytesChart, m_bytesUnit, SenderSeries, s.tSeconds, s.senderBytes);
+        addBytes(m_ui->bytesChart, m_bytesUnit, ConsumedSeries, s.tSeconds, s.consumedBytes);
+        addBytes(m_ui->inFlightChart, m_inFlightUnit, InFlightSeriesIndex, s.tSeconds, s.inFlightBytes);
+        addBytes(m_ui->inFlightChart, m_inFlightUnit, WindowSeries, s.tSeconds, m_prediction.bytes);
+        m_ui->blockedChart->addPoint(0, s.tSeconds, s.blockedMs / 1000.0);
         m_lastSample = s;
         m_hasSample = true;
     }

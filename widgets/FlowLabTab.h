@@ -63,6 +63,8 @@ public:
 
 private:
     void setUpCharts();
+    void setByteUnit(ThroughputChart* chart, int& unit, int wanted);
+    void addBytes(ThroughputChart* chart, int& unit, int series, double t, qint64 bytes);
     void resetCharts();
     void showBatch(const FlowBatch& batch);
     void showFigures();
@@ -83,6 +85,8 @@ private:
     bool m_hasSample = false;
     std::optional<FlowStall> m_lastStall;
     int m_markedStalls = 0;
+    int m_bytesUnit = 1;      // index into the tab's byte units (MiB)
+    int m_inFlightUnit = 0;   // KiB
     bool m_settingControls = false;
     QTimer m_restartTimer;
     QString m_changed;   // what changed, for the restart's message

@@ -200,7 +200,7 @@ private:
             qWarning("%s", qPrintable(error));
             return -1;
         }
-        [&] { QTRY_VERIFY_WITH_TIMEOUT(run.last().writePending && run.last().blockedMs >= 300, 20000); }();
+        [&] { QTRY_VERIFY_WITH_TIMEOUT(run.last().writePending && run.last().blockedMs >= 300, 60000); }();
         if (QTest::currentTestFailed())
             return -1;
         // Nothing more completes while the reader is paused.
@@ -208,7 +208,7 @@ private:
         [&] { QCOMPARE(run.last().senderBytes, onset); }();
         lab.stop();
         QSignalSpy finished(&lab, &FlowLabCall::finished);
-        [&] { QVERIFY(finished.wait(10000)); }();
+        [&] { QVERIFY(finished.wait(30000)); }();
         const FlowWindowPrediction predicted = FlowLabCall::predictWindow(settings);
         qInfo("ONSET %-28s completed before the stall: %8lld B (%s) — predicted window %s", name, onset,
               qPrintable(FlowLabCall::sizeText(onset)), qPrintable(predicted.text));
@@ -232,14 +232,14 @@ private:
         QString error;
         CpuWaitMonitor cpu(std::chrono::steady_clock::now());
         [&] { QVERIFY2(lab.start(settings, &error), qPrintable(error)); }();
-        [&] { QTRY_VERIFY_WITH_TIMEOUT(run.last().tSeconds >= 0.5 && run.last().consumedMessages > 0, 20000); }();
+        [&] { QTRY_VERIFY_WITH_TIMEOUT(run.last().tSeconds >= 0.5 && run.last().consumedMessages > 0, 60000); }();
         if (QTest::currentTestFailed())
             return out;
         const FlowSample warm = run.last();
-        [&] { QTRY_VERIFY_WITH_TIMEOUT(run.last().tSeconds >= warm.tSeconds + 2.0, 20000); }();
+        [&] { QTRY_VERIFY_WITH_TIMEOUT(run.last().tSeconds >= warm.tSeconds + 2.0, 60000); }();
         lab.stop();
         QSignalSpy finished(&lab, &FlowLabCall::finished);
-        [&] { QVERIFY(finished.wait(10000)); }();
+        [&] { QVERIFY(finished.wait(30000)); }();
         [&] { QVERIFY(cpu.available()); }();
         if (QTest::currentTestFailed())
             return out;
@@ -412,7 +412,7 @@ private Q_SLOTS:
         QCOMPARE(opened.size(), 1);
         QVERIFY(opened.first().first().toString().contains(QStringLiteral("fresh connection")));
         // The server fills the window, then its next write waits.
-        QTRY_VERIFY_WITH_TIMEOUT(run.last().writePending && run.last().senderMessages > 0, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(run.last().writePending && run.last().senderMessages > 0, 60000);
         QElapsedTimer paused;
         paused.start();
         QTRY_VERIFY_WITH_TIMEOUT(paused.elapsed() >= 1000 && !run.samples.isEmpty(), 5000);
@@ -438,7 +438,7 @@ private Q_SLOTS:
               run.stalls.first().durationMs, onset, kWindow, kWindow + 2 * wireMessage());
         lab.stop();
         QSignalSpy finished(&lab, &FlowLabCall::finished);
-        QVERIFY(finished.wait(10000));
+        QVERIFY(finished.wait(30000));
         QVERIFY(finished.first().first().value<CallStatus>().cancelled());
         QVERIFY(lab.endReason().isEmpty());
     }
@@ -489,43 +489,43 @@ private Q_SLOTS:
         QVERIFY2(w.slow - w.cpu >= w.slow / 2, qPrintable(QStringLiteral("%1 of %2").arg(w.cpu).arg(w.slow)));
     }
 
-    // Issue 7: only the guide's option → the same onset as the defaults.
-    // Tolerance: with BDP probing the window is BDP's, and BDP's first
-    // estimate either lands during the first burst or not — so the defaults
-    // themselves stall after one of two amounts: 4 MiB (256 messages) or
-    // 8 MiB (511). Measured over 8 runs each: defaults 3 × 4 MiB, 5 × 8 MiB;
-    // the guide's option 1 × 4 MiB, 7 × 8 MiB; nothing else. So "the same
-    // onset" is: one of those two BDP steps, within 2 messages — and about
-    // 250 times what a real 16 KiB window gives.
+    // Issue 7: only the guide's option → the same onset as without it.
+    // Tolerance: what completes before the stall is set by the window the
+    // transport really uses, and that varies a little per fresh connection:
+    //  - BDP on (the defaults): BDP's window, from its 4 MiB start up to one
+    //    doubling by its first estimate. Measured over 16 runs: defaults
+    //    4.00–7.99 MiB, the guide's option 4.00–7.99 MiB (256–511 messages).
+    //  - BDP off: the default stream window (64 KiB) give or take three
+    //    messages, as the first SETTINGS and window updates race the first
+    //    read. Measured: 48–112 KiB with or without the guide's option.
+    // So "the same" is: inside that same band, each time. The guide asks for
+    // 16 KiB; lookahead_bytes = 16384 really gives it: 1 message, every run.
+    void guideOptionChangesNothing_data()
+    {
+        QTest::addColumn<bool>("bdp");
+        QTest::addColumn<qint64>("low");
+        QTest::addColumn<qint64>("high");
+        QTest::newRow("BDP on (defaults)") << true << (qint64(4) << 20) - 2 * wireMessage() << (qint64(8) << 20) + 2 * wireMessage();
+        QTest::newRow("BDP off") << false << 3 * wireMessage() - 64 << 7 * wireMessage() + 2 * wireMessage();
+    }
     void guideOptionChangesNothing()
     {
+        QFETCH(bool, bdp);
+        QFETCH(qint64, low);
+        QFETCH(qint64, high);
         FlowSettings plain;
         plain.paused = true;
-        const qint64 defaults = pausedOnset(plain, "defaults");
-        FlowSettings guide;
-        guide.paused = true;
+        plain.bdpProbe = bdp;
+        FlowSettings guide = plain;
         guide.guideInitialWindowSize = kWindow;
-        const qint64 withGuide = pausedOnset(guide, "guide's option 16384");
+        const qint64 without = pausedOnset(plain, bdp ? "defaults" : "BDP off");
+        const qint64 with = pausedOnset(guide, bdp ? "guide's option 16384" : "BDP off + guide's option");
         const qint64 small = pausedOnset(smallWindow(true), "BDP off + lookahead 16384");
-        QVERIFY(defaults > 0 && withGuide > 0 && small > 0);
-        auto bdpStep = [](qint64 onset) {
-            for (qint64 step : {qint64(4) << 20, qint64(8) << 20})
-                if (std::abs(double(onset - step)) <= 2.0 * double(wireMessage()))
-                    return true;
-            return false;
-        };
-        QVERIFY2(bdpStep(defaults), qPrintable(QString::number(defaults)));
-        QVERIFY2(bdpStep(withGuide), qPrintable(QString::number(withGuide)));
-        QVERIFY(withGuide > 200 * small);
+        QVERIFY(without > 0 && with > 0 && small > 0);
+        QVERIFY2(without >= low && without <= high, qPrintable(QStringLiteral("%1 not in %2..%3").arg(without).arg(low).arg(high)));
+        QVERIFY2(with >= low && with <= high, qPrintable(QStringLiteral("%1 not in %2..%3").arg(with).arg(low).arg(high)));
         QVERIFY(small <= kWindow + 2 * wireMessage());
-    }
-
-    void onsetsForTheReadme()
-    {
-        FlowSettings bdpOff;
-        bdpOff.paused = true;
-        bdpOff.bdpProbe = false;
-        QVERIFY(pausedOnset(bdpOff, "BDP off") > 0);
+        QVERIFY(with >= 2 * small);
     }
 
     // Issue 7: scenario B — a server app that reads one message a second
@@ -545,7 +545,7 @@ private Q_SLOTS:
         s.messageBytes = kMessage;
         s.consumerDelayMs = 1000;
         QVERIFY2(lab.start(s, &error), qPrintable(error));
-        QTRY_VERIFY_WITH_TIMEOUT(!run.stalls.isEmpty() && !run.stalls.first().ongoing, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(!run.stalls.isEmpty() && !run.stalls.first().ongoing, 60000);
         const FlowStall first = run.stalls.first();
         QVERIFY2(first.durationMs >= 900, qPrintable(QString::number(first.durationMs)));
         QVERIFY2(first.bytesBefore <= kWindow + 2 * wireMessage(), qPrintable(QString::number(first.bytesBefore)));
@@ -559,7 +559,7 @@ private Q_SLOTS:
               first.durationMs);
         lab.stop();
         QSignalSpy finished(&lab, &FlowLabCall::finished);
-        QVERIFY(finished.wait(10000));
+        QVERIFY(finished.wait(30000));
     }
 
     // The preset "slow server reader": the bundled server keeps gRPC's
@@ -574,14 +574,14 @@ private Q_SLOTS:
         s.consumerDelayMs = 200;
         QString error;
         QVERIFY2(lab.start(s, &error), qPrintable(error));
-        QTRY_VERIFY_WITH_TIMEOUT(run.summary.hasFirstStall, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(run.summary.hasFirstStall, 60000);
         const qint64 onset = run.summary.firstStallBytesBefore;
         qInfo("ONSET %-28s completed before the stall: %8lld B (%s) — predicted %s", "B, server defaults", onset,
               qPrintable(FlowLabCall::sizeText(onset)), qPrintable(FlowLabCall::predictWindow(s).text));
         QVERIFY(onset > 64 * 1024);
         lab.stop();
         QSignalSpy finished(&lab, &FlowLabCall::finished);
-        QVERIFY(finished.wait(10000));
+        QVERIFY(finished.wait(30000));
     }
 
     // The figures stream failing ends the run, and says why.
@@ -595,7 +595,7 @@ private Q_SLOTS:
         // Cancelling every call (what closing the window does) ends even a
         // paused reader, whose read is on hold.
         CallTracker::cancelAll();
-        QVERIFY(finished.wait(10000));
+        QVERIFY(finished.wait(30000));
         QVERIFY(!lab.running());
     }
 

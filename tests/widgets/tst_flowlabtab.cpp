@@ -33,7 +33,7 @@ private:
             return true;
         QSignalSpy done(tab.lab(), &FlowLabCall::finished);
         tab.stopRun();
-        return done.wait(10000);
+        return done.wait(30000);
     }
 
 private Q_SLOTS:
@@ -61,8 +61,8 @@ private Q_SLOTS:
         QCOMPARE(tab.settingsFromControls().consumerDelayMs, 500);
         QVERIFY(statusText(tab).contains(QStringLiteral("Preset")));
         // The charts fill and the first stall is marked on them.
-        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->series(0)->count() > 5, 15000);
-        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->markerCount() > 0, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->series(0)->count() > 5, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->markerCount() > 0, 60000);
         QCOMPARE(tab.inFlightChart()->markerCount(), tab.bytesChart()->markerCount());
         QVERIFY(tab.inFlightChart()->series(0)->count() > 0);
         QVERIFY(tab.blockedChart()->series(0)->count() > 0);
@@ -74,9 +74,9 @@ private Q_SLOTS:
         double highest = 0;
         for (const QPointF& p : tab.blockedChart()->series(0)->points())
             highest = std::max(highest, p.y());
-        QVERIFY(highest >= 100);
+        QVERIFY(highest >= 0.1);   // seconds
         // The explanation, with its numbers; the predicted window next to the measured onset.
-        QTRY_VERIFY(tab.explanationText().startsWith(QStringLiteral("The server ")));
+        QTRY_VERIFY_WITH_TIMEOUT(tab.explanationText().startsWith(QStringLiteral("The server ")), 30000);
         QVERIFY2(tab.explanationText().contains(QStringLiteral("blocked")), qPrintable(tab.explanationText()));
         QVERIFY2(tab.predictedText().startsWith(QStringLiteral("16 KiB")), qPrintable(tab.predictedText()));
         QVERIFY2(tab.onsetText().contains(QStringLiteral("before the first stall")), qPrintable(tab.onsetText()));
@@ -85,7 +85,7 @@ private Q_SLOTS:
         // Esc stops the run.
         QSignalSpy done(tab.lab(), &FlowLabCall::finished);
         QTest::keyClick(&tab, Qt::Key_Escape);
-        QVERIFY(done.wait(10000));
+        QVERIFY(done.wait(30000));
         QCOMPARE(tab.statusBadge()->text(), QStringLiteral("STOPPED"));
         QVERIFY(statusText(tab).startsWith(QStringLiteral("Stopped")));
     }
@@ -98,14 +98,14 @@ private Q_SLOTS:
         auto* pause = tab.findChild<QPushButton*>(QStringLiteral("pauseButton"));
         QVERIFY(pause->isChecked());
         QCOMPARE(pause->text(), QStringLiteral("&Resume reader"));
-        QTRY_VERIFY_WITH_TIMEOUT(tab.explanationText().contains(QStringLiteral("reader is paused")), 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(tab.explanationText().contains(QStringLiteral("reader is paused")), 60000);
         QVERIFY(tab.explanationText().startsWith(QStringLiteral("The server has been blocked")));
         // Resume: the blocked write completes; the flow goes on.
         const int marked = tab.bytesChart()->markerCount();
         QVERIFY(marked >= 1);
         QTest::mouseClick(pause, Qt::LeftButton);
         QVERIFY(!pause->isChecked());
-        QTRY_VERIFY_WITH_TIMEOUT(tab.lab()->summary().consumedBytes > 1 << 20, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(tab.lab()->summary().consumedBytes > 1 << 20, 60000);
         QVERIFY(finished(tab));
     }
 
@@ -115,10 +115,10 @@ private Q_SLOTS:
         tab.show();
         tab.runPreset(0);
         QSignalSpy opened(tab.lab(), &FlowLabCall::channelOpened);
-        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->series(0)->count() > 2, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->series(0)->count() > 2, 60000);
         const int run = tab.lab()->runNumber();
         tab.findChild<QCheckBox*>(QStringLiteral("bdpCheck"))->setChecked(false);
-        QTRY_COMPARE_WITH_TIMEOUT(tab.lab()->runNumber(), run + 1, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(tab.lab()->runNumber(), run + 1, 20000);
         QVERIFY(tab.lab()->running());
         QVERIFY(!tab.lab()->settings().bdpProbe);
         QCOMPARE(opened.size(), 1);
@@ -139,9 +139,9 @@ private Q_SLOTS:
         tab.runPreset(4);
         QCOMPARE(tab.settingsFromControls().scenario, FlowScenario::ClientToServer);
         QVERIFY(!tab.findChild<QPushButton*>(QStringLiteral("pauseButton"))->isEnabled());
-        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->markerCount() > 0, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(tab.bytesChart()->markerCount() > 0, 60000);
         QVERIFY2(tab.bytesChart()->markerLabel(0).contains(QStringLiteral("the client's write")), qPrintable(tab.bytesChart()->markerLabel(0)));
-        QTRY_VERIFY(tab.explanationText().startsWith(QStringLiteral("The client ")));
+        QTRY_VERIFY_WITH_TIMEOUT(tab.explanationText().startsWith(QStringLiteral("The client ")), 30000);
         QVERIFY(tab.explanationText().contains(QStringLiteral("server app reads only one message every 200 ms")));
         QCOMPARE(tab.bytesChart()->series(0)->name(), QStringLiteral("client completed"));
         QVERIFY(finished(tab));

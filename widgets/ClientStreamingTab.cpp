@@ -90,6 +90,7 @@ ClientStreamingTab::ClientStreamingTab(Connection* connection, QWidget* parent)
     // Long figures wrap instead of widening the window.
     for (QLabel* value : {m_ui->sentValue, m_ui->rateValue, m_ui->etaValue, m_ui->elapsedValue, m_ui->blockedValue})
         value->setWordWrap(true);
+    m_ui->blockedValue->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("now 10,000 ms · max 10,000 ms ·")));
     m_ui->fileInfoLabel->setTextFormat(Qt::RichText);
 
     m_rateSeries = m_ui->rateChart->addSeries(tr("MB/s"), QColor(0x19, 0x76, 0xd2));
@@ -378,6 +379,7 @@ void ClientStreamingTab::resumeUpload()
     m_ui->rateChart->clear();
     m_lastStallMarkS = -1e9;
     setStatus(tr("RESUMING"), int(StatusBadge::Tone::Busy), tr("Asking the server how much of %1 it holds…").arg(m_pending.name));
+    updateResumeLabel();
     updateButtons();
     m_ui->cancelButton->setFocus();
 }

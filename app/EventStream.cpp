@@ -10,6 +10,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include <QThreadPool>
+#include <QTimer>
 #include <QUuid>
 
 #include <atomic>
@@ -298,6 +299,8 @@ EventStream::~EventStream()
 {
     if (active())
         stop();
+    else if (m_watch)
+        m_watch->record->cancel();   // it may still wait for the server's last sample
 }
 
 QStringList EventStream::knownTypes()
@@ -312,6 +315,8 @@ void EventStream::start(const EventQuery& query)
 {
     if (active())
         stop();
+    else if (m_watch)
+        m_watch->record->cancel();
     const bool wasPaused = m_paused;
     m_paused = false;
     m_throttledTimes = 0;
@@ -463,9 +468,17 @@ void EventStream::takeServerSample()
 void EventStream::onFinished(const CallStatus& status)
 {
     Q_UNUSED(status)
-    // The server's figures end with the call.
-    if (m_watch)
-        m_watch->record->cancel();
+    // The server's last figures (its probe's final sample: the longest write,
+    // how the call ended) arrive a moment after the call; the watch then ends
+    // by itself. Take that sample, and stop waiting after a few intervals.
+    if (m_watch) {
+        std::shared_ptr<EventWatchShared> watch = m_watch;
+        QTimer::singleShot(3 * kWatchIntervalMs, this, [this, watch] {
+            if (m_watch == watch)
+                takeServerSample();
+            watch->record->cancel();
+        });
+    }
     if (m_paused) {
         m_paused = false;
         Q_EMIT pausedChanged(false);

@@ -206,9 +206,17 @@ void TestEventStream::pauseStallsServerWritesThenResumeDrains()
     QTRY_VERIFY_WITH_TIMEOUT(c.status.has_value(), 30000);
     QVERIFY2(c.status->ok(), qPrintable(c.status->text));
     QCOMPARE(qint64(c.rows.size()), history);
-    // The server's stall shows in its figures: at least one long write.
-    QVERIFY(c.server.maxWriteMs >= first.currentWriteBlockedMs);
-    QVERIFY(c.server.stalledWrites >= 1);
+    // The stall is in the server's own figures: one write took as long as the pause.
+    auto probe = m_server->state()->probes.find(stream.probeId().toStdString());
+    QVERIFY(probe);
+    const server::ProbeSnapshot figures = probe->snapshot();
+    QVERIFY(figures.finished);
+    QVERIFY(figures.maxWriteMs >= first.currentWriteBlockedMs + 400);
+    QVERIFY(figures.stalledWrites >= 1);
+    QCOMPARE(qint64(figures.messagesWritten), history);
+    // ...and the tab's last sample says so too, once the watch's final sample is in.
+    QTRY_VERIFY_WITH_TIMEOUT(c.server.finished, 5000);
+    QVERIFY(c.server.maxWriteMs >= first.currentWriteBlockedMs + 400);
 }
 
 void TestEventStream::serverGoingAwayIsUnavailable()

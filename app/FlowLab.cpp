@@ -582,22 +582,19 @@ FlowWindowPrediction FlowLabCall::predictWindow(const FlowSettings& s)
         // server keeps gRPC's defaults, BDP probing on).
         p.bytes = kBdpStartWindow;
         p.approximate = true;
-        p.text = tr("≈ 4 MiB — the server's receive window (gRPC's defaults: BDP probing, 4 MiB at first, often "
-                    "8 MiB soon after); the lab's client settings do not change it");
+        p.text = tr("≈ 4 MiB — the server's own receive window (BDP: 4 MiB at first, often more soon after); "
+                    "client settings do not change it");
         return p;
     }
-    const QString guide = s.guideInitialWindowSize > 0 ? tr("; %1 is ignored").arg(QString::fromLatin1(kGuideOption)) : QString();
     if (s.bdpProbe) {
         p.bytes = kBdpStartWindow;
         p.approximate = true;
-        p.text = tr("≈ 4 MiB — BDP probing starts the window at 4 MiB; its first estimate often doubles it to 8 MiB "
-                    "(up to 32 MiB)%1%2")
-                     .arg(s.lookaheadBytes > 0 ? tr("; lookahead_bytes only holds with BDP off") : QString(), guide);
+        p.text = tr("≈ 4 MiB — BDP probing: 4 MiB at first, often 8 MiB after its first estimate (at most 32 MiB)");
         return p;
     }
     p.bytes = s.lookaheadBytes > 0 ? s.lookaheadBytes : kDefaultLookahead;
-    p.text = s.lookaheadBytes > 0 ? tr("%1 — grpc.http2.lookahead_bytes = %2, BDP off%3").arg(sizeText(p.bytes)).arg(s.lookaheadBytes).arg(guide)
-                                  : tr("%1 — gRPC's default stream window (65535 B), BDP off%2").arg(sizeText(p.bytes), guide);
+    p.text = s.lookaheadBytes > 0 ? tr("%1 — grpc.http2.lookahead_bytes = %2, BDP off").arg(sizeText(p.bytes)).arg(s.lookaheadBytes)
+                                  : tr("%1 — gRPC's default stream window (65535 B), BDP off").arg(sizeText(p.bytes));
     return p;
 }
 
@@ -707,7 +704,14 @@ bool FlowLabCall::start(const FlowSettings& settings, QString* error)
     const bool a = m_settings.scenario == FlowScenario::ServerToClient;
     auto record = beginCall(a ? QStringLiteral("FlowLab.Produce") : QStringLiteral("FlowLab.Consume"), kOpenStreamDeadlineMs);
     shared->flowRecord = record;
-    const QString opened = tr("Run %1 on a fresh connection to %2: %3").arg(m_runs).arg(target, channelArgumentLines(m_settings).join(QStringLiteral(", ")));
+    QStringList arguments = channelArgumentLines(m_settings);
+    for (QString& line : arguments) {
+        if (line.startsWith(QLatin1String(kGuideOption)))
+            line += tr(" (no such option in gRPC C++: ignored)");
+        else if (line.startsWith(QLatin1String(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES)) && m_settings.bdpProbe)
+            line += tr(" (holds only with BDP off)");
+    }
+    const QString opened = tr("Run %1 on a fresh connection to %2: %3").arg(m_runs).arg(target, arguments.join(QStringLiteral(", ")));
     record->note(CallTraceEntry::Kind::Note, opened);
     Q_EMIT channelOpened(opened);
 

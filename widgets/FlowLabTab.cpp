@@ -13,6 +13,7 @@
 #include <QScrollBar>
 #include <QSettings>
 #include <QShortcut>
+#include <QValueAxis>
 
 namespace streamlab {
 
@@ -64,12 +65,18 @@ QList<FlowPreset> FlowLabTab::presets()
                     "once — the window BDP probing gave this connection — and only then waits.")});
 
     FlowSettings small;
+    // 16 KiB messages, one per read: each write waits exactly as long as the
+    // reader does. (A 16 KiB message does not quite fit a 16 KiB window — 5-byte
+    // gRPC prefix + protobuf framing — so nothing completed waits in flight:
+    // the start of the blocked message fills the window. With smaller
+    // messages chttp2 batches its window updates and the sender moves in
+    // bursts of several messages.)
     small.consumerDelayMs = 500;
     small.lookaheadBytes = 16 * 1024;
     small.bdpProbe = false;
     list.append({tr("16 KiB window, slow reader — stalls"), small,
-                 tr("BDP off and lookahead_bytes 16384: the server gets about one message ahead, then each write waits for "
-                    "the reader, every 500 ms.")});
+                 tr("BDP off and lookahead_bytes 16384, 16 KiB messages: each write of the server waits for the reader, "
+                    "which asks for the next message every 500 ms.")});
 
     FlowSettings guide = defaults;
     guide.guideInitialWindowSize = 16 * 1024;
@@ -81,8 +88,8 @@ QList<FlowPreset> FlowLabTab::presets()
     paused.consumerDelayMs = 0;
     paused.paused = true;
     list.append({tr("Paused reader — sender blocked until resume"), paused,
-                 tr("A 16 KiB window and a reader that asks for nothing: the server's write is blocked as long as the "
-                    "pause lasts. Press Resume reader.")});
+                 tr("A 16 KiB window and a reader that takes the first message, then asks for nothing: the server "
+                    "completes a window's worth and its next write is blocked as long as the pause lasts. Press Resume reader.")});
 
     FlowSettings upload;
     upload.scenario = FlowScenario::ClientToServer;
@@ -137,7 +144,7 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
     connect(m_ui->startButton, &QPushButton::clicked, this, &FlowLabTab::startRun);
     connect(m_ui->stopButton, &QPushButton::clicked, this, &FlowLabTab::stopRun);
     connect(m_ui->pauseButton, &QPushButton::toggled, this, [this](bool paused) {
-        m_ui->pauseButton->setText(paused ? tr("&Resume reader") : tr("&Pause reader"));
+        m_ui->pauseButton->setText(paused ? tr("Res&ume reader") : tr("Pa&use reader"));
         if (m_settingControls)
             return;
         m_lab->setPaused(paused);
@@ -230,8 +237,11 @@ void FlowLabTab::setUpCharts()
     blocked->addSeries(tr("sender's write, blocked so far"), kBlockedColour);
     blocked->setUnit(tr("s blocked"));
     blocked->setToolTip(tr("How long the sender's pending write has waited (StartWrite → OnWriteDone). Each dashed line marks a stall"));
+    // One time axis for the three: its labels under the last chart only.
+    for (ThroughputChart* chart : {bytes, inFlight})
+        chart->axisX()->setLabelsVisible(false);
     for (ThroughputChart* chart : {bytes, inFlight, blocked})
-        chart->setMinimumHeight(110);
+        chart->setMinimumHeight(120);
 }
 
 void FlowLabTab::setByteUnit(ThroughputChart* chart, int& unit, int wanted)
@@ -413,7 +423,7 @@ void FlowLabTab::onFinished(const CallStatus& status)
 void FlowLabTab::setRunning(bool running)
 {
     m_ui->stopButton->setEnabled(running);
-    m_ui->startButton->setText(running ? tr("Re&start") : tr("&Start"));
+    m_ui->startButton->setText(running ? tr("Res&tart") : tr("Star&t"));
 }
 
 void FlowLabTab::showBatch(const FlowBatch& batch)
@@ -479,6 +489,8 @@ void FlowLabTab::showExplanation()
         FlowStall last = *m_lastStall;
         last.ongoing = false;
         text = FlowLabCall::explainStall(last, m_runSettings);
+        if (m_lab->running() && m_hasSample && !m_lastSample.writePending)
+            text = tr("Flowing again. Last stall: %1").arg(text);
         tone = m_lab->running() ? StatusBadge::Tone::Warning : StatusBadge::Tone::Neutral;
     } else if (m_hasSample) {
         text = tr("No stall: every write has passed flow control within %1 ms (the longest took %2 ms). "

@@ -97,7 +97,7 @@ private Q_SLOTS:
         tab.runPreset(3);
         auto* pause = tab.findChild<QPushButton*>(QStringLiteral("pauseButton"));
         QVERIFY(pause->isChecked());
-        QCOMPARE(pause->text(), QStringLiteral("&Resume reader"));
+        QCOMPARE(pause->text(), QStringLiteral("Res&ume reader"));
         QTRY_VERIFY_WITH_TIMEOUT(tab.explanationText().contains(QStringLiteral("reader is paused")), 60000);
         QVERIFY(tab.explanationText().startsWith(QStringLiteral("The server has been blocked")));
         // Resume: the blocked write completes; the flow goes on.

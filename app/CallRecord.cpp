@@ -4,7 +4,6 @@
 
 namespace streamlab {
 
-namespace {
 QString metadataText(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata)
 {
     QStringList parts;
@@ -13,7 +12,6 @@ QString metadataText(const std::multimap<grpc::string_ref, grpc::string_ref>& me
                                              QString::fromUtf8(entry.second.data(), int(entry.second.size())));
     return parts.join(QStringLiteral("; "));
 }
-} // namespace
 
 CallRecord::CallRecord(const Connection& connection, const QString& method, qint64 deadlineMs)
     : m_method(method), m_target(connection.target()), m_deadlineMs(deadlineMs)

@@ -22,6 +22,9 @@ namespace streamlab {
 
 class Connection;
 
+// Headers or trailers as one line: "key: value; key: value".
+QString metadataText(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata);
+
 class CallRecord {
 public:
     // Prepares the context: deadline (ms from now; every call has one) and the app's metadata.

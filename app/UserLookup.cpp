@@ -1,5 +1,6 @@
 #include "UserLookup.h"
 
+#include "CallRecord.h"
 #include "CallTracker.h"
 #include "Connection.h"
 #include "Services.h"
@@ -31,15 +32,6 @@ struct UserLookup::Job {
 };
 
 namespace {
-
-QString metadataText(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata)
-{
-    QStringList parts;
-    for (const auto& entry : metadata)
-        parts << QStringLiteral("%1: %2").arg(QString::fromUtf8(entry.first.data(), int(entry.first.size())),
-                                             QString::fromUtf8(entry.second.data(), int(entry.second.size())));
-    return parts.join(QStringLiteral("; "));
-}
 
 UserInfo toUserInfo(const UserResponse& response)
 {

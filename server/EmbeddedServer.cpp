@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <random>
 
 namespace streamlab::server {
@@ -146,6 +147,8 @@ bool EmbeddedServer::start(std::string* error)
     state_->log("listening on " + address() + " (data in " + config_.dataDir.string() + (seeded_ ? ", seeded" : "") + ")");
     return true;
 }
+
+void EmbeddedServer::stop() { stop(std::chrono::milliseconds(std::max(config_.shutdownDeadlineMs, 0))); }
 
 void EmbeddedServer::stop(std::chrono::milliseconds deadline)
 {

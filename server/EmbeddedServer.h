@@ -36,7 +36,9 @@ public:
     // (a port already taken is reported as such).
     bool start(std::string* error);
     // Stops taking calls; open calls are cancelled after `deadline`. Idempotent.
-    void stop(std::chrono::milliseconds deadline = std::chrono::milliseconds(800));
+    void stop(std::chrono::milliseconds deadline);
+    // The same with config().shutdownDeadlineMs.
+    void stop();
 
     bool running() const { return server_ != nullptr; }
     int port() const { return port_; }

@@ -32,7 +32,10 @@ struct ServerConfig {
     // Keepalive for long-lived streams across machines (DESIGN.md §4).
     int keepaliveMinPingIntervalMs = 20000;
 
-    int shutdownDeadlineMs = 800;                     // open calls are cancelled after this
+    // stop(): open calls are cancelled after this. Follow streams and chats
+    // never end by themselves, so stop() takes this long plus the
+    // cancellation; 500 leaves room for that within the 1 s stop() promises.
+    int shutdownDeadlineMs = 500;
     std::string authToken;                            // empty: no token required
     // One line per call start/end and per notable event. Empty: silent.
     std::function<void(const std::string&)> log;

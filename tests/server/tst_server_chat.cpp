@@ -474,9 +474,16 @@ void TestServerChat::slowSubscriberDoesNotDelayOthers()
     std::sort(latencies.begin(), latencies.end());
     const double worst = latencies.back();
     const double median = latencies[latencies.size() / 2];
-    qInfo("%d lines of 4 KB while one reader paused %.0f ms: delivery median %.2f ms, worst %.2f ms", n, pausedMs,
-          median, worst);
-    QVERIFY2(worst < 100 * kTimingScale, qPrintable(QString("worst delivery %1 ms").arg(worst)));
+    const double p95 = latencies[latencies.size() * 95 / 100];
+    qInfo("%d lines of 4 KB while one reader paused %.0f ms: delivery median %.2f ms, 95th percentile %.2f ms, worst %.2f ms",
+          n, pausedMs, median, p95, worst);
+    // A room held back by the paused reader would delay every line after her
+    // window filled (all but the first few) by up to the whole pause: the 95th
+    // percentile must stay under 100 ms, and no line may wait anywhere near
+    // the pause. (Idle machine: worst ~2 ms. A loaded CI machine can stall a
+    // process for a moment, so one line over 100 ms alone is not a failure.)
+    QVERIFY2(p95 < 100 * kTimingScale, qPrintable(QString("95th percentile %1 ms").arg(p95)));
+    QVERIFY2(worst < 1000 * kTimingScale, qPrintable(QString("worst delivery %1 ms").arg(worst)));
     QVERIFY2(chatLines(carol).size() < size_t(n), "Carol really was not reading");
 
     // Carol catches up on everything, in order; no one was dropped.

@@ -367,6 +367,7 @@ bool ChatSession::join(const QString& user, QString* error)
     m_attempt = 0;
     m_callsStarted = 0;
     m_lostNoted = false;
+    m_everJoined = false;
     m_leaveRequested = false;
     startCall();
     return true;
@@ -628,6 +629,7 @@ void ChatSession::drain()
             }
             m_attempt = 0;
             m_lostNoted = false;
+            m_everJoined = true;
             if (m_state == State::Connecting)
                 setState(State::Joined);
         }
@@ -669,7 +671,8 @@ void ChatSession::onFinished(const CallStatus& status)
     const int delay = currentBackoffMs();
     if (!m_lostNoted) {
         m_lostNoted = true;
-        Q_EMIT linesArrived({note(tr("Connection lost (%1): %2. Reconnecting…").arg(status.codeName, status.text))});
+        Q_EMIT linesArrived({note(m_everJoined ? tr("Connection lost (%1): %2. Reconnecting…").arg(status.codeName, status.text)
+                                               : tr("Cannot join yet (%1): %2. Trying again…").arg(status.codeName, status.text))});
     }
     setState(State::Reconnecting);
     Q_EMIT reconnectScheduled(m_attempt, delay, status);

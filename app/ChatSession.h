@@ -152,6 +152,7 @@ private:
     bool m_stopRequested = false;           // cancelled by this session: no reconnect
     bool m_restartNow = false;              // the call was cancelled to start a new one at once
     bool m_lostNoted = false;
+    bool m_everJoined = false;              // joined at least once since join()
 };
 
 } // namespace streamlab

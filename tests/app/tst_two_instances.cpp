@@ -74,8 +74,8 @@ void chatBothWays(const QString& server, int lines)
     Peer ada, bob;
     ada.start(server, QStringLiteral("ada"), QStringLiteral("bob"), lines);
     bob.start(server, QStringLiteral("bob"), QStringLiteral("ada"), lines);
-    QVERIFY(ada.process.waitForStarted(10000));
-    QVERIFY(bob.process.waitForStarted(10000));
+    QVERIFY2(ada.process.waitForStarted(10000), qPrintable(ada.process.errorString()));
+    QVERIFY2(bob.process.waitForStarted(10000), qPrintable(bob.process.errorString()));
     const bool adaDone = ada.process.waitForFinished(90000);
     const bool bobDone = bob.process.waitForFinished(90000);
     const QString adaOut = QString::fromUtf8(ada.process.readAllStandardOutput() + ada.process.readAllStandardError());
@@ -121,7 +121,7 @@ void TestTwoInstances::secondInstanceJoinsTheFirst()
     first.setProgram(QStringLiteral(STREAMLAB_APP_EXE));
     first.setArguments({QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"), dataA.path()});
     first.start();
-    QVERIFY(first.waitForStarted(10000));
+    QVERIFY2(first.waitForStarted(10000), qPrintable(first.errorString()));
     QString firstLog;
     // BundledServer's message, logged by MainWindow::onBundledStarted with qInfo.
     const auto listening = waitForLine(first, firstLog,
@@ -137,7 +137,7 @@ void TestTwoInstances::secondInstanceJoinsTheFirst()
     second.setProgram(QStringLiteral(STREAMLAB_APP_EXE));
     second.setArguments({QStringLiteral("--port"), port, QStringLiteral("--data-dir"), dataB.path()});
     second.start();
-    QVERIFY(second.waitForStarted(10000));
+    QVERIFY2(second.waitForStarted(10000), qPrintable(second.errorString()));
     QString secondLog;
     const auto joined = waitForLine(second, secondLog,
                                     QRegularExpression(QStringLiteral("streamlab: Port %1 is served by another Streamlab: joined its server at 127\\.0\\.0\\.1:%1\\.")

@@ -7,6 +7,7 @@
 #include "ThroughputChart.h"
 #include "ui_flowlabtab.h"
 
+#include <QAbstractSpinBox>
 #include <QKeySequence>
 #include <QLineSeries>
 #include <QLocale>
@@ -174,10 +175,15 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
         enter->setContext(Qt::WidgetWithChildrenShortcut);
         connect(enter, &QShortcut::activated, this, [this] {
             // Enter on a focused button presses it; anywhere else it starts a run.
-            if (auto* button = qobject_cast<QPushButton*>(focusWidget()); button && button->isEnabled())
+            QWidget* focus = focusWidget();
+            if (auto* button = qobject_cast<QPushButton*>(focus); button && button->isEnabled()) {
                 button->click();
-            else
-                startRun();
+                return;
+            }
+            // A number being typed counts: take it before starting.
+            if (auto* spin = qobject_cast<QAbstractSpinBox*>(focus))
+                spin->interpretText();
+            startRun();
         });
     }
 

@@ -6,6 +6,7 @@
 // round-trip; not connected is a clear message.
 #include "CallTracker.h"
 #include "Connection.h"
+#include "FlowLab.h"
 #include "FlowLabTab.h"
 #include "StatusBadge.h"
 #include "TestServer.h"
@@ -109,6 +110,45 @@ private Q_SLOTS:
         QVERIFY(finished(tab));
     }
 
+    // Done-when of issue 7: every preset shows its stall within seconds. The
+    // onset each one measured is printed next to what its window predicts
+    // (the README's table), and checked against the band measured for it.
+    void everyPresetStallsWithinSeconds_data()
+    {
+        const qint64 message = 16384 + 16;
+        QTest::addColumn<int>("preset");
+        QTest::addColumn<qint64>("low");
+        QTest::addColumn<qint64>("high");
+        // BDP's window: 4 MiB at first, at most 32 MiB.
+        const qint64 bdpLow = (qint64(4) << 20) - 2 * message;
+        const qint64 bdpHigh = (qint64(32) << 20) + 2 * message;
+        QTest::newRow("defaults") << 0 << bdpLow << bdpHigh;
+        QTest::newRow("16 KiB window, slow reader") << 1 << qint64(1) << 16384 + 2 * message;
+        QTest::newRow("the guide's option") << 2 << bdpLow << bdpHigh;
+        QTest::newRow("paused reader") << 3 << qint64(1) << 16384 + 2 * message;
+        QTest::newRow("slow server reader") << 4 << bdpLow << bdpHigh;
+    }
+    void everyPresetStallsWithinSeconds()
+    {
+        QFETCH(int, preset);
+        QFETCH(qint64, low);
+        QFETCH(qint64, high);
+        FlowLabTab tab(&m_connection);
+        tab.show();
+        tab.runPreset(preset);
+        QTRY_VERIFY_WITH_TIMEOUT(tab.lab()->summary().hasFirstStall && tab.bytesChart()->markerCount() > 0, 60000);
+        const FlowRunSummary summary = tab.lab()->summary();
+        qInfo("PRESET %-45s first stall after %9lld B (%s) at %.2f s — predicted %s",
+              qPrintable(FlowLabTab::presets().at(preset).name), summary.firstStallBytesBefore,
+              qPrintable(FlowLabCall::sizeText(summary.firstStallBytesBefore)), summary.firstStallSeconds,
+              qPrintable(FlowLabCall::predictWindow(tab.lab()->settings()).text));
+        QVERIFY2(summary.firstStallSeconds < 10, qPrintable(QString::number(summary.firstStallSeconds)));
+        QVERIFY2(summary.firstStallBytesBefore >= low && summary.firstStallBytesBefore <= high,
+                 qPrintable(QString::number(summary.firstStallBytesBefore)));
+        QTRY_VERIFY_WITH_TIMEOUT(tab.explanationText().contains(QStringLiteral("blocked")), 30000);
+        QVERIFY(finished(tab));
+    }
+
     void channelChangeRestartsOnAFreshConnection()
     {
         FlowLabTab tab(&m_connection);
@@ -144,6 +184,21 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(tab.explanationText().startsWith(QStringLiteral("The client ")), 30000);
         QVERIFY(tab.explanationText().contains(QStringLiteral("server app reads only one message every 200 ms")));
         QCOMPARE(tab.bytesChart()->series(0)->name(), QStringLiteral("client completed"));
+        QVERIFY(finished(tab));
+    }
+
+    void enterStartsWithWhatWasTyped()
+    {
+        FlowLabTab tab(&m_connection);
+        tab.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&tab));
+        auto* delay = tab.findChild<QSpinBox*>(QStringLiteral("delaySpin"));
+        delay->setFocus();
+        delay->selectAll();
+        QTest::keyClicks(delay, QStringLiteral("250"));
+        QTest::keyClick(delay, Qt::Key_Return);
+        QVERIFY(tab.lab()->running());
+        QCOMPARE(tab.lab()->settings().consumerDelayMs, 250);
         QVERIFY(finished(tab));
     }
 

@@ -534,7 +534,11 @@ QString FlowLabCall::validate(const FlowSettings& s)
 
 grpc::ChannelArguments FlowLabCall::labChannelArguments(const FlowSettings& s)
 {
-    grpc::ChannelArguments args = Connection::channelArguments();
+    // Only what the lab studies, on top of gRPC's defaults: no keepalive
+    // (the app's channels ping every 30 s for long chats; on this channel
+    // the pings would feed BDP probing and move the window mid-run).
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(8 << 20);
     // Its own subchannels, hence its own TCP connection: a stall on the lab
     // never touches the app's main connection (where FlowLab.Watch runs).
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);

@@ -70,10 +70,18 @@ class EventReader;
 // started from outside goes through requestRead(), under `mutex`, which the
 // reactor also takes to decide whether to read on; so there is always exactly
 // one read in flight or none, and never one on a finished reactor.
+//
+// A reaction only moves the message into the inbox and asks for the next one:
+// the rows are made on the GUI thread, once per frame. gRPC runs the
+// reactions of every callback-API call of the process — an in-process
+// server's too — on a couple of shared threads; the less a reaction does, the
+// more those threads are free for the stream itself.
 struct EventStreamShared {
-    Inbox<EventRow> inbox;
+    Inbox<Event> inbox;
     std::atomic<qint64> received{0};
     std::atomic<qint64> bytes{0};
+    std::atomic<qint64> pending{0};          // in the inbox, not yet taken by the GUI
+    std::atomic<bool> pausedFlag{false};     // `paused`, for the reader's check without the mutex
     std::atomic<qint64> firstEventUs{-1};
 
     std::mutex mutex;             // guards what follows
@@ -140,6 +148,7 @@ public:
     void OnReadDone(bool ok) override
     {
         if (!ok) {
+            flushNotes();   // before the status: the timeline keeps its order
             {
                 std::lock_guard<std::mutex> lock(m_shared->mutex);
                 m_shared->reading = false;
@@ -149,11 +158,17 @@ public:
             RemoveHold();   // outside the mutex: OnDone may follow at once
             return;
         }
-        deliver();
-        const bool backlog = m_shared->inbox.size() >= size_t(EventStream::kMaxPendingRows);
+        const qint64 pending = deliver();
+        // The common case, without a lock: not paused, no backlog: read on.
+        // (A pause that comes meanwhile takes effect at the next message.)
+        if (!m_shared->pausedFlag.load(std::memory_order_acquire) && pending < EventStream::kMaxPendingRows) {
+            StartRead(&m_event);
+            return;
+        }
         bool next = true;
         {
             std::lock_guard<std::mutex> lock(m_shared->mutex);
+            const bool backlog = m_shared->pending.load() >= EventStream::kMaxPendingRows;
             if (!m_shared->closing && (m_shared->paused || backlog)) {
                 next = false;
                 m_shared->reading = false;
@@ -165,6 +180,8 @@ public:
         // fills and the server's write waits until a read is started again.
         if (next)
             StartRead(&m_event);
+        else
+            flushNotes();
     }
 
     void OnDone(const grpc::Status& status) override
@@ -174,33 +191,33 @@ public:
     }
 
 private:
-    void deliver()
+    // Hands the message over; returns how many wait for the GUI now.
+    qint64 deliver()
     {
-        const size_t bytes = m_event.ByteSizeLong();
-        EventRow row;
-        row.id = m_event.id();
-        row.timeMs = m_event.time_ms();
-        row.type = typeName(m_event.type());
-        row.data = QString::fromUtf8(m_event.data().data(), qsizetype(m_event.data().size()));
-        row.live = m_event.live();
-        qint64 none = -1;
-        m_shared->firstEventUs.compare_exchange_strong(none, qint64(m_record->elapsedMs() * 1000.0));
-        m_shared->inbox.push(std::move(row));
-        m_shared->bytes.fetch_add(qint64(bytes), std::memory_order_relaxed);
-        m_shared->received.fetch_add(1, std::memory_order_release);
-        m_record->noteReceived(qint64(bytes));
+        if (m_shared->firstEventUs.load(std::memory_order_relaxed) < 0) {
+            qint64 none = -1;
+            m_shared->firstEventUs.compare_exchange_strong(none, qint64(m_record->elapsedMs() * 1000.0));
+        }
+        const qint64 bytes = qint64(m_event.ByteSizeLong());
+        m_shared->inbox.push(std::move(m_event));   // a swap of pointers; m_event is empty again
+        m_shared->bytes.fetch_add(bytes, std::memory_order_relaxed);
+        m_shared->received.fetch_add(1, std::memory_order_relaxed);
+        const qint64 pending = m_shared->pending.fetch_add(1, std::memory_order_relaxed) + 1;
+        // The call's trace counts messages in groups (one lock per group): at
+        // once when the GUI has caught up (a slow stream), else every 256.
+        m_unnotedBytes += bytes;
+        if (++m_unnotedCount >= 256 || pending == 1)
+            flushNotes();
+        return pending;
     }
 
-    // A handful of type names repeat forever: one shared QString each.
-    QString typeName(const std::string& type)
+    void flushNotes()
     {
-        for (const auto& known : m_types)
-            if (known.first == type)
-                return known.second;
-        QString name = QString::fromStdString(type);
-        if (m_types.size() < 64)
-            m_types.emplace_back(type, name);
-        return name;
+        if (m_unnotedCount == 0)
+            return;
+        m_record->noteReceived(m_unnotedBytes, m_unnotedCount);
+        m_unnotedBytes = 0;
+        m_unnotedCount = 0;
     }
 
     std::shared_ptr<CallRecord> m_record;
@@ -208,7 +225,8 @@ private:
     std::unique_ptr<StreamingExamples::Stub> m_stub;
     EventFilter m_filter;
     Event m_event;
-    std::vector<std::pair<std::string, QString>> m_types;
+    qint64 m_unnotedBytes = 0;
+    int m_unnotedCount = 0;
 };
 
 // Reads FlowLab.Watch for the events call's probe: the server's own figures
@@ -320,6 +338,7 @@ void EventStream::start(const EventQuery& query)
     const bool wasPaused = m_paused;
     m_paused = false;
     m_throttledTimes = 0;
+    m_sinceDelivery.invalidate();
     m_server = ServerWriteState();
     m_shared = std::make_shared<EventStreamShared>();
     m_watch.reset();
@@ -387,6 +406,7 @@ void EventStream::pause()
     {
         std::lock_guard<std::mutex> lock(m_shared->mutex);
         m_shared->paused = true;
+        m_shared->pausedFlag.store(true, std::memory_order_release);
     }
     if (CallRecord* r = record())
         r->note(CallTraceEntry::Kind::Note, tr("paused: no next read, the server's writes will stall"));
@@ -401,6 +421,7 @@ void EventStream::resume()
     {
         std::lock_guard<std::mutex> lock(m_shared->mutex);
         m_shared->paused = false;
+        m_shared->pausedFlag.store(false, std::memory_order_release);
     }
     if (CallRecord* r = record(); r && active())
         r->note(CallTraceEntry::Kind::Note, tr("resumed: reading again"));
@@ -427,16 +448,35 @@ EventStreamCounters EventStream::counters() const
 
 void EventStream::onFrame()
 {
-    std::vector<EventRow> taken = m_shared->inbox.takeAll();
+    // Under a flood, rows are handed over every other frame (~30 Hz): the
+    // table then repaints half as often, to show rows nobody can read at
+    // that speed anyway, and the CPU it saves goes to reading. A slower
+    // stream, and the last frame of a call, go at the full frame rate.
+    const bool flood = m_shared->inbox.size() >= size_t(kFloodRows);
+    const bool hold = flood && m_sinceDelivery.isValid() && m_sinceDelivery.elapsed() < kFloodIntervalMs
+        && !(record() && record()->isFinished());
+    std::vector<Event> taken;
+    if (!hold)
+        taken = m_shared->inbox.takeAll();
     if (!taken.empty()) {
+        m_sinceDelivery.start();
+        m_shared->pending.fetch_sub(qint64(taken.size()), std::memory_order_relaxed);
         QList<EventRow> rows;
         rows.reserve(qsizetype(taken.size()));
-        for (EventRow& row : taken)
+        for (const Event& event : taken) {
+            EventRow row;
+            row.id = event.id();
+            row.timeMs = event.time_ms();
+            row.type = typeName(event.type());
+            row.data = QString::fromUtf8(event.data().data(), qsizetype(event.data().size()));
+            row.live = event.live();
             rows.push_back(std::move(row));
+        }
+        taken.clear();   // free the messages before the GUI gets busy with the rows
         Q_EMIT eventsReceived(rows);
     }
     bool wasThrottled = false;
-    {
+    if (!hold) {
         std::lock_guard<std::mutex> lock(m_shared->mutex);
         std::swap(wasThrottled, m_shared->throttled);
     }
@@ -448,6 +488,18 @@ void EventStream::onFrame()
     }
     takeServerSample();
     Q_EMIT countersChanged(counters());
+}
+
+QString EventStream::typeName(const std::string& type)
+{
+    // A handful of type names repeat forever: one shared QString each.
+    for (const auto& known : m_types)
+        if (known.first == type)
+            return known.second;
+    QString name = QString::fromStdString(type);
+    if (m_types.size() < 64)
+        m_types.emplace_back(type, name);
+    return name;
 }
 
 void EventStream::takeServerSample()

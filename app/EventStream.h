@@ -17,10 +17,14 @@
 #include "EventRow.h"
 #include "StreamCall.h"
 
+#include <QElapsedTimer>
 #include <QList>
 #include <QStringList>
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace streamlab {
 
@@ -76,6 +80,10 @@ public:
     static constexpr int kMaxPendingRows = 20000;
     // How often the server is sampled while the call runs.
     static constexpr int kWatchIntervalMs = 100;
+    // A frame with this many rows waiting is a flood: rows then go to the GUI
+    // at most every kFloodIntervalMs (about every other frame).
+    static constexpr int kFloodRows = 1000;
+    static constexpr int kFloodIntervalMs = 30;
 
     explicit EventStream(Connection* connection, QObject* parent = nullptr);
     ~EventStream() override;
@@ -109,6 +117,7 @@ protected:
 
 private:
     void takeServerSample();
+    QString typeName(const std::string& type);
 
     std::shared_ptr<EventStreamShared> m_shared;
     std::shared_ptr<EventWatchShared> m_watch;
@@ -116,6 +125,8 @@ private:
     QString m_probeId;
     bool m_paused = false;
     int m_throttledTimes = 0;
+    QElapsedTimer m_sinceDelivery;   // since rows were last handed to the GUI
+    std::vector<std::pair<std::string, QString>> m_types;
 };
 
 } // namespace streamlab

@@ -53,6 +53,7 @@ private Q_SLOTS:
     void cancelStopsServerProducer();
     void pauseStallsServerWritesThenResumeDrains();
     void serverGoingAwayIsUnavailable();
+    void serverGoingAwayWhilePausedIsUnavailable();
     void destroyWhilePausedEndsTheCall();
 
 private:
@@ -240,6 +241,32 @@ void TestEventStream::serverGoingAwayIsUnavailable()
     QTRY_VERIFY_WITH_TIMEOUT(c.status.has_value(), 15000);
     QCOMPARE(c.status->codeName, QStringLiteral("UNAVAILABLE"));
     QVERIFY(c.rows.size() > 3000);   // what arrived stays delivered
+}
+
+void TestEventStream::serverGoingAwayWhilePausedIsUnavailable()
+{
+    // A paused reader has no read in flight: the call's end reaches it
+    // through the probe watch, which fails with the server.
+    TestServer doomed(2000);
+    QVERIFY(doomed.start());
+    Connection connection;
+    QString error;
+    QVERIFY(connection.connectTo(QString::fromStdString(doomed.address()), &error));
+    EventStream stream(&connection);
+    Collector c;
+    c.attach(stream);
+    EventQuery query;
+    query.after = QStringLiteral("2024-01-01");
+    query.follow = true;
+    stream.start(query);
+    QTRY_VERIFY_WITH_TIMEOUT(c.rows.size() >= 2000, 30000);
+    stream.pause();
+    QTRY_VERIFY_WITH_TIMEOUT(c.server.valid, 10000);
+    doomed.stop();
+    QTRY_VERIFY_WITH_TIMEOUT(c.status.has_value(), 15000);
+    QCOMPARE(c.status->codeName, QStringLiteral("UNAVAILABLE"));
+    QVERIFY(c.rows.size() >= 2000);
+    QVERIFY(!stream.isPaused());
 }
 
 void TestEventStream::destroyWhilePausedEndsTheCall()

@@ -240,6 +240,8 @@ bool ServerStreamingTab::buildQuery(EventQuery* query, QString* error) const
 
 void ServerStreamingTab::startStream()
 {
+    if (m_stream->active())   // Enter in the form while a call runs: Stop first
+        return;
     EventQuery query;
     QString error;
     if (!buildQuery(&query, &error)) {

@@ -195,7 +195,7 @@ public:
         // Swap the data in: the previous chunk's buffer (already sent) goes back
         // to the reader, which fills it again — no allocation per chunk.
         m_chunk.mutable_data()->swap(data);
-        if (data.capacity() > 0) {
+        if (data.capacity() >= size_t(m_pipe->chunkSize)) {
             std::lock_guard<std::mutex> lock(m_pipe->mutex);
             if (m_pipe->spare.size() < m_pipe->maxSpare)
                 m_pipe->spare.push_back(std::move(data));

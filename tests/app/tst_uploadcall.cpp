@@ -424,10 +424,17 @@ void TestUploadCall::resumeOfAStoredUploadIsAlreadyExists()
 
 void TestUploadCall::readDelayStallsWritesAndCanChangeLive()
 {
+    // A server of its own, so a new connection: its flow-control windows have
+    // not been grown by the fast uploads before (BDP probing), and a 32 MB
+    // upload cannot fit in flight.
+    TestServer server(10);
+    QVERIFY(server.start());
+    Connection connection;
+    QVERIFY(connectTo(connection, server));
     const qint64 size = 32 * 1000 * 1000;
     const QString path = m_files.filePath(QStringLiteral("slow.bin"));
     const QString expected = writeRandomFile(path, size, 5);
-    UploadCall call(&m_connection);
+    UploadCall call(&connection);
     UploadRequest request;
     request.filePath = path;
     request.chunkSize = 1 << 20;
@@ -447,15 +454,19 @@ void TestUploadCall::readDelayStallsWritesAndCanChangeLive()
     QVERIFY2(outcome.maxWriteMs >= 150, qPrintable(QString::number(outcome.maxWriteMs)));
     QVERIFY(call.progress().maxWriteMs >= 150);
     QVERIFY(call.progress().blockedMs >= call.progress().maxWriteMs);
+    server.stop();
 }
 
 void TestUploadCall::fileShrinkingMidUploadIsALocalError()
 {
+    TestServer server(10);   // a fresh connection: see readDelayStallsWritesAndCanChangeLive
+    QVERIFY(server.start());
+    Connection connection;
+    QVERIFY(connectTo(connection, server));
     const qint64 size = 64 * 1000 * 1000;
     const QString path = m_files.filePath(QStringLiteral("shrinks.bin"));
     writeRandomFile(path, size, 6);
-    const QStringList storedBefore = storedFiles(m_server->dataDir());
-    UploadCall call(&m_connection);
+    UploadCall call(&connection);
     UploadRequest request;
     request.filePath = path;
     request.chunkSize = 1 << 20;
@@ -473,8 +484,9 @@ void TestUploadCall::fileShrinkingMidUploadIsALocalError()
     QVERIFY2(outcome.localError.contains(QStringLiteral("got shorter")), qPrintable(outcome.localError));
     QCOMPARE(outcome.text(), outcome.localError);
     QCOMPARE(outcome.status.codeName, QStringLiteral("CANCELLED"));
-    QTRY_COMPARE_WITH_TIMEOUT(m_server->state()->stats.activeCalls(), 0u, kWaitMs);
-    QCOMPARE(storedFiles(m_server->dataDir()), storedBefore);
+    QTRY_COMPARE_WITH_TIMEOUT(server.state()->stats.activeCalls(), 0u, kWaitMs);
+    QVERIFY(storedFiles(server.dataDir()).isEmpty());
+    server.stop();
 }
 
 void TestUploadCall::overTheCapIsResourceExhausted()

@@ -352,8 +352,10 @@ void FlowLabTab::startRun()
     m_restartTimer.stop();
     const FlowSettings settings = settingsFromControls();
     QString error;
-    m_runSettings = settings;
+    const FlowSettings previous = m_runSettings;
+    m_runSettings = settings;   // onStarted() reads it while start() runs
     if (!m_lab->start(settings, &error)) {
+        m_runSettings = previous;   // a run in progress goes on as it was
         m_ui->statusBadge->setState(tr("NOT STARTED"), StatusBadge::Tone::Bad);
         m_ui->statusText->setText(error);
         m_pendingNotice.clear();

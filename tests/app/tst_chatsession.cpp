@@ -66,7 +66,11 @@ struct Peer {
             for (const ChatLine& line : batch)
                 delivery.insert(line.clientId, line);
         });
-        QObject::connect(session.get(), &ChatSession::finished, [this](const CallStatus& s) { finished.append(s); });
+        QObject::connect(session.get(), &ChatSession::finished, [this](const CallStatus& s) {
+            finished.append(s);
+            if (!s.ok())   // expected in the restart tests; a clue anywhere else
+                qInfo("%s: call ended %s: %s", qPrintable(session->user()), qPrintable(s.codeName), qPrintable(s.text));
+        });
     }
 
     QList<ChatLine> chat() const

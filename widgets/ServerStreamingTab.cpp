@@ -338,6 +338,8 @@ void ServerStreamingTab::onCounters(const EventStreamCounters& counters)
         m_ui->rateValue->setText(QStringLiteral("—"));
     else if (m_stream->active())
         m_ui->rateValue->setText(tr("%1 events/s").arg(locale.toString(m_rate.rate(now), 'f', 0)));
+    else if (counters.received == 0)
+        m_ui->rateValue->setText(QStringLiteral("—"));
     else   // the call is over: its average
         m_ui->rateValue->setText(tr("%1 events/s on average")
                                      .arg(locale.toString(now > 0 ? 1000.0 * double(counters.received) / double(now) : 0.0, 'f', 0)));
@@ -448,6 +450,8 @@ void ServerStreamingTab::onFinished(const CallStatus& status)
         text = tr("Done: %1 events in %2.").arg(QLocale().toString(m_counters.received), seconds(status.elapsedMs));
     setStatus(status.codeName, text, false);
     m_ui->stallBanner->setVisible(false);
+    if (!m_server.valid)
+        m_ui->serverValue->setText(tr("No figures: the call ended before the server's first sample."));
 }
 
 void ServerStreamingTab::chooseExportFile(EventTableModel::ExportFormat format)

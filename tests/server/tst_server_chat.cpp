@@ -452,38 +452,42 @@ void TestServerChat::slowSubscriberDoesNotDelayOthers()
     for (ChatClient* c : {&alice, &bob, &carol})
         QVERIFY(c->waitForParticipants(3));
 
+    // The bound is per line: each within 100 ms. Other load on the
+    // machine (a build, disk writeback) can stall a process for longer now
+    // and then, so a round that misses it is measured again, up to three
+    // times; a room actually held back by the paused reader misses every
+    // round, and by far (its median would be around the pause itself).
     carol.pause();
     const auto pausedAt = Clock::now();
     const std::string text(4000, 's');
-    std::vector<double> latencies;
     int n = 0;
-    // A line every 50 ms for 2 s (pacing the conversation, not waiting for anything).
-    while (msSince(pausedAt) < 2000 || n < 40) {
-        ChatClient& speaker = n % 2 ? bob : alice;
-        const std::string id = "slow-" + std::to_string(n);
-        const auto sentAt = Clock::now();
-        QVERIFY(speaker.say(text, id));
-        QVERIFY(alice.waitForLine(id));
-        QVERIFY(bob.waitForLine(id));
-        for (ChatClient* c : {&alice, &bob})
-            latencies.push_back(msBetween(sentAt, *c->arrival(id)));
-        ++n;
-        std::this_thread::sleep_until(pausedAt + std::chrono::milliseconds(50 * n));
+    bool withinBound = false;
+    QStringList rounds;
+    for (int round = 0; round < 3 && !withinBound; ++round) {
+        std::vector<double> latencies;
+        const auto roundStart = Clock::now();
+        // A line every 50 ms for 2 s (pacing the conversation, not waiting for anything).
+        for (int i = 0; msSince(roundStart) < 2000 || i < 40; ++i, ++n) {
+            ChatClient& speaker = n % 2 ? bob : alice;
+            const std::string id = "slow-" + std::to_string(n);
+            const auto sentAt = Clock::now();
+            QVERIFY(speaker.say(text, id));
+            QVERIFY(alice.waitForLine(id));
+            QVERIFY(bob.waitForLine(id));
+            for (ChatClient* c : {&alice, &bob})
+                latencies.push_back(msBetween(sentAt, *c->arrival(id)));
+            std::this_thread::sleep_until(roundStart + std::chrono::milliseconds(50 * (i + 1)));
+        }
+        std::sort(latencies.begin(), latencies.end());
+        const double worst = latencies.back();
+        const double median = latencies[latencies.size() / 2];
+        rounds << QString("round %1: %2 lines, median %3 ms, worst %4 ms")
+                      .arg(round + 1).arg(latencies.size() / 2).arg(median, 0, 'f', 2).arg(worst, 0, 'f', 2);
+        qInfo("one reader paused %lld ms so far; %s", (long long)msSince(pausedAt), qPrintable(rounds.last()));
+        QVERIFY2(median < 100 * kTimingScale, qPrintable(rounds.join("; ")));
+        withinBound = worst < 100 * kTimingScale;
     }
-    const double pausedMs = double(msSince(pausedAt));
-    std::sort(latencies.begin(), latencies.end());
-    const double worst = latencies.back();
-    const double median = latencies[latencies.size() / 2];
-    const double p95 = latencies[latencies.size() * 95 / 100];
-    qInfo("%d lines of 4 KB while one reader paused %.0f ms: delivery median %.2f ms, 95th percentile %.2f ms, worst %.2f ms",
-          n, pausedMs, median, p95, worst);
-    // A room held back by the paused reader would delay every line after her
-    // window filled (all but the first few) by up to the whole pause: the 95th
-    // percentile must stay under 100 ms, and no line may wait anywhere near
-    // the pause. (Idle machine: worst ~2 ms. A loaded CI machine can stall a
-    // process for a moment, so one line over 100 ms alone is not a failure.)
-    QVERIFY2(p95 < 100 * kTimingScale, qPrintable(QString("95th percentile %1 ms").arg(p95)));
-    QVERIFY2(worst < 1000 * kTimingScale, qPrintable(QString("worst delivery %1 ms").arg(worst)));
+    QVERIFY2(withinBound, qPrintable("no round had every line within 100 ms: " + rounds.join("; ")));
     QVERIFY2(chatLines(carol).size() < size_t(n), "Carol really was not reading");
 
     // Carol catches up on everything, in order; no one was dropped.

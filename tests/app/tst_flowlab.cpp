@@ -247,15 +247,18 @@ private:
         out.messages = run.samples.last().consumedMessages - warm.consumedMessages;
         out.longestMs = run.samples.last().maxWriteMs;
         FlowSample previous = warm;
+        double longestSeenPending = warm.blockedMs;
         for (const FlowSample& sm : run.samples) {
             if (sm.tSeconds <= warm.tSeconds)
                 continue;
             if (sm.slowWrites > previous.slowWrites) {
                 // A write > 50 ms completed since the previous sample. Its
-                // duration: the last write's if that is the slow one, else
-                // the longest so far (the strictest guess).
+                // duration: the last write's if that is the slow one; else at
+                // most the longest wait the samples saw pending since, plus
+                // one sample interval (and never more than the longest write).
                 const int n = int(sm.slowWrites - previous.slowWrites);
-                const double took = (n == 1 && sm.lastWriteMs > 50) ? sm.lastWriteMs : sm.maxWriteMs;
+                const double bound = std::min(sm.maxWriteMs, std::max(51.0, longestSeenPending + (sm.tSeconds - previous.tSeconds) * 1000.0));
+                const double took = (n == 1 && sm.lastWriteMs > 50) ? sm.lastWriteMs : bound;
                 const double wait = cpu.worstWaitMs(previous.tSeconds - took / 1000.0, sm.tSeconds);
                 // The CPU explains it when, without that wait, it would have
                 // taken ≤ 50 ms.
@@ -265,7 +268,9 @@ private:
                     out.cpu += n;
                 qInfo("  write of %.0f ms done by t = %.2f s; meanwhile a thread waited %.0f ms for a CPU%s", took,
                       sm.tSeconds, wait, cpuBound ? "" : " — flow control");
+                longestSeenPending = 0;
             }
+            longestSeenPending = std::max(longestSeenPending, sm.blockedMs);
             previous = sm;
         }
         return out;

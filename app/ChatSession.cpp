@@ -54,6 +54,12 @@ Incoming toIncoming(const Message& message)
     return in;
 }
 
+// "1 missed line", "3 missed lines" (English plurals without a translation file).
+QString lines(int count, const QString& singular)
+{
+    return QStringLiteral("%1 %2%3").arg(count).arg(singular, count == 1 ? QString() : QStringLiteral("s"));
+}
+
 bool isPermanent(int code)
 {
     // The server refused this client (bad name, protocol misuse, no access):
@@ -425,9 +431,9 @@ void ChatSession::startCall()
     }
     m_resentThisCall = int(resending.size());
     shared->record->note(CallTraceEntry::Kind::Note,
-                         m_resentThisCall ? tr("JOIN as %1 after seq %2; re-sending %n unacknowledged line(s)", nullptr, m_resentThisCall)
-                                                .arg(m_user).arg(m_lastSeq)
-                                          : tr("JOIN as %1 after seq %2").arg(m_user).arg(m_lastSeq));
+                         m_resentThisCall ? tr("JOIN as %1 after seq %2; re-sending %3")
+                                                .arg(m_user, QString::number(m_lastSeq), lines(m_resentThisCall, tr("unacknowledged line")))
+                                          : tr("JOIN as %1 after seq %2").arg(m_user, QString::number(m_lastSeq)));
     m_call = shared;
     setState(State::Connecting);
     if (!resending.isEmpty())
@@ -594,8 +600,8 @@ void ChatSession::drain()
             }
             if (m_lastSeq > 0 && line.seq > m_lastSeq + 1) {
                 const quint64 missing = line.seq - m_lastSeq - 1;
-                arrived.append(note(tr("%n earlier line(s) are no longer in the server's history and cannot be shown.", nullptr,
-                                       int(std::min<quint64>(missing, INT_MAX)))));
+                arrived.append(note(tr("%1 no longer in the server's history: they cannot be shown.")
+                                        .arg(lines(int(std::min<quint64>(missing, INT_MAX)), tr("earlier line")))));
             }
             m_lastSeq = line.seq;
             if (m_ownIds.contains(line.clientId)) {
@@ -622,9 +628,9 @@ void ChatSession::drain()
             if (m_callsStarted > 1) {
                 QString text = tr("Reconnected as %1.").arg(m_user);
                 if (m_replayedThisCall)
-                    text += QLatin1Char(' ') + tr("%n missed line(s) replayed.", nullptr, m_replayedThisCall);
+                    text += QLatin1Char(' ') + tr("%1 replayed.").arg(lines(m_replayedThisCall, tr("missed line")));
                 if (m_resentThisCall)
-                    text += QLatin1Char(' ') + tr("%n unacknowledged line(s) sent again.", nullptr, m_resentThisCall);
+                    text += QLatin1Char(' ') + tr("%1 sent again.").arg(lines(m_resentThisCall, tr("unacknowledged line")));
                 arrived.append(note(text));
             }
             m_attempt = 0;

@@ -95,8 +95,10 @@ BidiChatTab::BidiChatTab(Connection* connection, QWidget* parent)
             }
         }
         if (refused)
-            showNotice(tr("The server refused %n line(s): %1. Press Resend refused (or double-click a refused line) "
-                          "to send them again.", nullptr, refused).arg(reason), true);
+            showNotice((refused == 1 ? tr("The server refused a line: %1.").arg(reason)
+                                     : tr("The server refused %1 lines: %2.").arg(refused).arg(reason))
+                           + QLatin1Char(' ') + tr("Press Resend refused (or double-click a refused line) to send it again."),
+                       true);
         updateResendButton();
     });
     connect(m_session, &ChatSession::reconnectScheduled, this, [this](int attempt, int delayMs, const CallStatus& why) {
@@ -310,8 +312,9 @@ void BidiChatTab::updateState()
         break;
     case State::Joined:
         badge->setState(tr("JOINED"), StatusBadge::Tone::Good);
-        text = tr("In the room as %1 on %2 · %n participant(s)", nullptr, int(m_session->participants().size()))
-                   .arg(m_session->user(), target);
+        text = m_session->participants().size() == 1
+            ? tr("In the room as %1 on %2 · nobody else here yet").arg(m_session->user(), target)
+            : tr("In the room as %1 on %2 · %3 participants").arg(m_session->user(), target, QString::number(m_session->participants().size()));
         break;
     case State::Reconnecting: {
         badge->setState(tr("RECONNECTING"), StatusBadge::Tone::Warning);

@@ -13,7 +13,9 @@
 #include <QTimer>
 #include <QUuid>
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -339,6 +341,8 @@ void EventStream::start(const EventQuery& query)
     m_paused = false;
     m_throttledTimes = 0;
     m_sinceDelivery.invalidate();
+    m_backlog.clear();
+    m_backlogNext = 0;
     m_server = ServerWriteState();
     m_shared = std::make_shared<EventStreamShared>();
     m_watch.reset();
@@ -452,42 +456,68 @@ void EventStream::onFrame()
     // table then repaints half as often, to show rows nobody can read at
     // that speed anyway, and the CPU it saves goes to reading. A slower
     // stream, and the last frame of a call, go at the full frame rate.
-    const bool flood = m_shared->inbox.size() >= size_t(kFloodRows);
-    const bool hold = flood && m_sinceDelivery.isValid() && m_sinceDelivery.elapsed() < kFloodIntervalMs
-        && !(record() && record()->isFinished());
-    std::vector<Event> taken;
-    if (!hold)
-        taken = m_shared->inbox.takeAll();
-    if (!taken.empty()) {
-        m_sinceDelivery.start();
-        m_shared->pending.fetch_sub(qint64(taken.size()), std::memory_order_relaxed);
-        QList<EventRow> rows;
-        rows.reserve(qsizetype(taken.size()));
-        for (const Event& event : taken) {
-            EventRow row;
-            row.id = event.id();
-            row.timeMs = event.time_ms();
-            row.type = typeName(event.type());
-            row.data = QString::fromUtf8(event.data().data(), qsizetype(event.data().size()));
-            row.live = event.live();
-            rows.push_back(std::move(row));
-        }
-        taken.clear();   // free the messages before the GUI gets busy with the rows
-        Q_EMIT eventsReceived(rows);
-    }
-    bool wasThrottled = false;
+    // One frame hands over at most kMaxRowsPerFrame rows (the rest wait for
+    // the next), so that a frame's work stays small even after the GUI thread
+    // fell behind; the reader counts them as waiting (backpressure).
+    const bool last = record() && record()->isFinished();
+    const size_t waiting = m_shared->inbox.size() + (m_backlog.size() - m_backlogNext);
+    const bool flood = waiting >= size_t(kFloodRows);
+    const bool hold = flood && !last && m_sinceDelivery.isValid() && m_sinceDelivery.elapsed() < kFloodIntervalMs;
     if (!hold) {
+        std::vector<Event> taken = m_shared->inbox.takeAll();
+        if (m_backlogNext == m_backlog.size()) {
+            m_backlog.swap(taken);
+            m_backlogNext = 0;
+        } else {
+            std::move(taken.begin(), taken.end(), std::back_inserter(m_backlog));
+        }
+        const size_t available = m_backlog.size() - m_backlogNext;
+        const size_t count = last ? available : std::min(available, size_t(kMaxRowsPerFrame));
+        if (count > 0) {
+            m_sinceDelivery.start();
+            QList<EventRow> rows;
+            rows.reserve(qsizetype(count));
+            for (size_t i = m_backlogNext; i < m_backlogNext + count; ++i) {
+                const Event& event = m_backlog[i];
+                EventRow row;
+                row.id = event.id();
+                row.timeMs = event.time_ms();
+                row.type = typeName(event.type());
+                row.data = QString::fromUtf8(event.data().data(), qsizetype(event.data().size()));
+                row.live = event.live();
+                rows.push_back(std::move(row));
+            }
+            m_backlogNext += count;
+            if (m_backlogNext == m_backlog.size()) {   // free the messages before the GUI gets busy with the rows
+                m_backlog.clear();
+                m_backlogNext = 0;
+            }
+            m_shared->pending.fetch_sub(qint64(count), std::memory_order_relaxed);
+            resumeIfThrottled();   // before the GUI works on these rows: reading goes on meanwhile
+            Q_EMIT eventsReceived(rows);
+        }
+    }
+    if (!hold)
+        resumeIfThrottled();
+    takeServerSample();
+    Q_EMIT countersChanged(counters());
+}
+
+void EventStream::resumeIfThrottled()
+{
+    if (m_shared->pending.load(std::memory_order_relaxed) >= kMaxPendingRows)
+        return;
+    bool wasThrottled = false;
+    {
         std::lock_guard<std::mutex> lock(m_shared->mutex);
         std::swap(wasThrottled, m_shared->throttled);
     }
-    if (wasThrottled) {
-        // The GUI has caught up: ask for more.
-        ++m_throttledTimes;
-        std::shared_ptr<EventStreamShared> shared = m_shared;
-        callStarter().start([shared] { shared->requestRead(); });
-    }
-    takeServerSample();
-    Q_EMIT countersChanged(counters());
+    if (!wasThrottled)
+        return;
+    // The GUI has caught up: ask for more.
+    ++m_throttledTimes;
+    std::shared_ptr<EventStreamShared> shared = m_shared;
+    callStarter().start([shared] { shared->requestRead(); });
 }
 
 QString EventStream::typeName(const std::string& type)

@@ -31,6 +31,7 @@ namespace streamlab {
 class Connection;
 struct EventStreamShared;   // EventStream.cpp: what the reactors and the call object share
 struct EventWatchShared;
+class Event;
 
 struct EventQuery {
     QString after;            // ISO 8601 date or date-time, sent as typed (the server checks it)
@@ -84,6 +85,8 @@ public:
     // at most every kFloodIntervalMs (about every other frame).
     static constexpr int kFloodRows = 1000;
     static constexpr int kFloodIntervalMs = 30;
+    // At most this many rows go to the GUI in one frame (the last frame of a call excepted).
+    static constexpr int kMaxRowsPerFrame = 8000;
 
     explicit EventStream(Connection* connection, QObject* parent = nullptr);
     ~EventStream() override;
@@ -117,6 +120,7 @@ protected:
 
 private:
     void takeServerSample();
+    void resumeIfThrottled();
     QString typeName(const std::string& type);
 
     std::shared_ptr<EventStreamShared> m_shared;
@@ -127,6 +131,8 @@ private:
     int m_throttledTimes = 0;
     QElapsedTimer m_sinceDelivery;   // since rows were last handed to the GUI
     std::vector<std::pair<std::string, QString>> m_types;
+    std::vector<Event> m_backlog;    // taken from the inbox, not yet handed to the GUI
+    size_t m_backlogNext = 0;
 };
 
 } // namespace streamlab

@@ -69,9 +69,11 @@ class EventReader;
 // a late StartRead; so the reactor takes one hold before StartCall
 // (ClientReadReactor::AddHold) and removes it only when a read comes back
 // not-ok — the stream is over and no read will be started again. Every read
-// started from outside goes through requestRead(), under `mutex`, which the
-// reactor also takes to decide whether to read on; so there is always exactly
-// one read in flight or none, and never one on a finished reactor.
+// started from outside goes through requestRead(), under `mutex`, and only
+// when `reading` is false; the reactor sets `reading` false only under the
+// same mutex, when it decides to stop (reading on needs no lock: `reading`
+// stays true). So there is always exactly one read in flight or none, and
+// never one on a finished reactor.
 //
 // A reaction only moves the message into the inbox and asks for the next one:
 // the rows are made on the GUI thread, once per frame. gRPC runs the
@@ -82,7 +84,7 @@ struct EventStreamShared {
     Inbox<Event> inbox;
     std::atomic<qint64> received{0};
     std::atomic<qint64> bytes{0};
-    std::atomic<qint64> pending{0};          // in the inbox, not yet taken by the GUI
+    std::atomic<qint64> pending{0};          // read, not yet handed to the GUI (the backlog)
     std::atomic<bool> pausedFlag{false};     // `paused`, for the reader's check without the mutex
     std::atomic<qint64> firstEventUs{-1};
 
@@ -167,6 +169,9 @@ public:
             StartRead(&m_event);
             return;
         }
+        // Before the lock is released with `reading` false: from then on a
+        // resumed read (another thread) may run this reactor's reactions.
+        flushNotes();
         bool next = true;
         {
             std::lock_guard<std::mutex> lock(m_shared->mutex);
@@ -182,8 +187,6 @@ public:
         // fills and the server's write waits until a read is started again.
         if (next)
             StartRead(&m_event);
-        else
-            flushNotes();
     }
 
     void OnDone(const grpc::Status& status) override

@@ -6,8 +6,9 @@
 //
 // Reading and writing are independent: the reactor always has a read
 // pending; writes are queued and go out one at a time. Nothing gRPC runs on
-// the GUI thread: send() only queues, and the write (or the start of a
-// call) is kicked onto one of gRPC's threads.
+// the GUI thread: send() only queues; a write the reactor is not already
+// busy with (or the start of a call) is handed to one small starter thread
+// shared by all sessions, and the reactor's own OnWriteDone starts the next.
 //
 // Nothing is lost across a dropped call (server restarted, network gone):
 // every line carries a client-made id (QUuid); the session reconnects with

@@ -66,6 +66,8 @@ void CallRecord::finish(const grpc::Status& status)
     m_pending.append({CallTraceEntry::Kind::Finished, now, 0, 1,
                       result.codeName + (result.ok() ? QString() : QStringLiteral(": ") + result.serverMessage)});
     m_status = result;
+    // Over: nothing left for CallTracker to cancel or wait for at exit.
+    m_token = CallTracker::Token();
 }
 
 void CallRecord::flushCountsLocked(double now)

@@ -84,6 +84,7 @@ struct UploadCall::Pipe {
     std::atomic<qint64> blockedNs{0};
     std::atomic<qint64> slowWrites{0};    // completed writes slower than kStallNoteMs
     std::atomic<qint64> sendStartNs{0};
+    std::atomic<qint64> halfCloseNs{0};   // WritesDone: the last chunk has passed flow control
     std::atomic<qint64> endNs{0};
     std::atomic<quint32> delayMs{0};
 
@@ -164,6 +165,7 @@ public:
         if (wakeReader)
             m_pipe->space.notify_one();
         if (halfClose) {
+            m_pipe->halfCloseNs.store(nowNs());
             m_pipe->setPhase(UploadProgress::Phase::Finishing);
             m_record->note(CallTraceEntry::Kind::HalfClosed,
                            QStringLiteral("all data sent (WritesDone): the server stores the file and answers with its SHA-256"));
@@ -661,6 +663,9 @@ void UploadCall::buildOutcome(const CallStatus& status)
     const qint64 sendStart = pipe.sendStartNs.load();
     if (sendStart)
         outcome.sendingMs = double(pipe.endNs.load() - sendStart) / 1e6;
+    const qint64 halfClose = pipe.halfCloseNs.load();
+    if (sendStart && halfClose)
+        outcome.writingMs = double(halfClose - sendStart) / 1e6;
     {
         std::lock_guard<std::mutex> lock(pipe.mutex);
         outcome.localError = pipe.localError;

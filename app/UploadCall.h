@@ -56,6 +56,7 @@ struct UploadOutcome {
     QString serverSha256;
     QString clientSha256;         // empty unless the client read the whole file
     double sendingMs = 0;         // from the first chunk to the server's answer
+    double writingMs = 0;         // from the first chunk until the last one had passed flow control (WritesDone)
     double maxWriteMs = 0;        // the longest blocked write (flow control)
 
     bool ok() const { return status.ok() && localError.isEmpty() && hasResult; }

@@ -72,6 +72,7 @@ void removeStored(Environment& env, const QString& storedName)
 struct AppRun {
     bool ok = false;
     double mbps = 0;
+    double writeMbps = 0;   // until the last chunk had passed flow control (no server commit)
     double guiGapMs = 0;
     double peakRssMb = 0;
     QString error;
@@ -122,14 +123,17 @@ AppRun appUpload(Environment& env, Connection& connection, const QString& path, 
     }
     run.ok = true;
     run.mbps = double(size) / 1e6 / seconds;
+    if (outcome.writingMs > 0)
+        run.writeMbps = double(size) / 1e6 / (outcome.writingMs / 1000.0);
     return run;
 }
 
 // The bare loop: read a chunk, Write it, on a thread of its own.
 double baselineUpload(Environment& env, const std::shared_ptr<grpc::Channel>& channel, const QString& path, qint64 size,
-                      int chunkSize, QString* error)
+                      int chunkSize, QString* error, double* writeMbps = nullptr)
 {
     double mbps = 0;
+    double writeSeconds = 0;
     QString storedName;
     std::thread worker([&] {
         QFile file(path);
@@ -171,6 +175,7 @@ double baselineUpload(Environment& env, const std::shared_ptr<grpc::Channel>& ch
             }
         }
         writer->WritesDone();
+        writeSeconds = double(clock.nsecsElapsed()) / 1e9;
         const grpc::Status status = writer->Finish();
         const double seconds = double(clock.nsecsElapsed()) / 1e9;
         if (!status.ok()) {
@@ -184,6 +189,8 @@ double baselineUpload(Environment& env, const std::shared_ptr<grpc::Channel>& ch
             return;
         }
         mbps = double(size) / 1e6 / seconds;
+        if (writeMbps)
+            *writeMbps = double(size) / 1e6 / writeSeconds;
     });
     worker.join();
     removeStored(env, storedName);
@@ -330,7 +337,7 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         QString baseError;
         baselineUpload(env, bare, runFile, runBytes, chunkSize, &baseError);
 
-        std::vector<double> app, base, gaps;
+        std::vector<double> app, base, gaps, appWrite, baseWrite;
         for (int run = 0; run < options.runs; ++run) {
             // Alternate which side goes first.
             auto one = [&](bool appSide) -> bool {
@@ -341,15 +348,18 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
                         return false;
                     }
                     app.push_back(r.mbps);
+                    appWrite.push_back(r.writeMbps);
                     gaps.push_back(r.guiGapMs);
                 } else {
                     QString e;
-                    const double mbps = baselineUpload(env, bare, runFile, runBytes, chunkSize, &e);
+                    double writeMbps = 0;
+                    const double mbps = baselineUpload(env, bare, runFile, runBytes, chunkSize, &e, &writeMbps);
                     if (!e.isEmpty()) {
                         std::fprintf(stderr, "upload: baseline run failed: %s\n", qPrintable(e));
                         return false;
                     }
                     base.push_back(mbps);
+                    baseWrite.push_back(writeMbps);
                 }
                 return true;
             };
@@ -372,6 +382,12 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         result.extra.insert(QStringLiteral("app_runs"), toJson(app));
         result.extra.insert(QStringLiteral("baseline_runs"), toJson(base));
         result.extra.insert(QStringLiteral("gui_gaps_ms"), toJson(gaps));
+        // The same runs timed to the last chunk written (WritesDone), without
+        // the server's commit (fsync + rename), which both sides wait for alike.
+        result.extra.insert(QStringLiteral("app_write_phase_mbps"), std::round(median(appWrite) * 10) / 10);
+        result.extra.insert(QStringLiteral("baseline_write_phase_mbps"), std::round(median(baseWrite) * 10) / 10);
+        result.extra.insert(QStringLiteral("write_phase_ratio"),
+                            median(baseWrite) > 0 ? std::round(median(appWrite) / median(baseWrite) * 1000) / 1000 : 0.0);
         result.extra.insert(QStringLiteral("app_hashes_client_side"), true);
         result.extra.insert(QStringLiteral("client_sha256_alone_mbps"), std::round(sha256Mbps(runFile)));
         result.extra.insert(QStringLiteral("big_upload_bytes"), bigBytes);

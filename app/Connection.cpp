@@ -81,8 +81,9 @@ grpc::ChannelArguments Connection::channelArguments()
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
     // Back soon after a server restart (chat reconnects, uploads resume).
+    // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: in C-core it is also the minimum
+    // connect timeout (default 20 s), and a small value fails slow links.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
     args.SetMaxReceiveMessageSize(8 << 20);
     return args;

@@ -48,6 +48,7 @@
 #include <thread>
 
 #include <sys/resource.h>
+#include <time.h>
 
 namespace streamlab::bench {
 
@@ -62,6 +63,8 @@ struct Run {
     qint64 droppedRows = 0;
     int rowsKept = 0;
     double cpuSeconds = 0;   // the whole process's (server included) during the run
+    double guiMaxWorkMs = 0;            // the GUI thread's own CPU time between two 5 ms ticks, at most
+    double guiWorkInLongestGapMs = 0;   // ... within the longest gap
     QString error;
     double eventsPerSecond() const { return seconds > 0 ? double(events) / seconds : 0; }
     double cpuUsPerEvent() const { return events > 0 ? cpuSeconds * 1e6 / double(events) : 0; }
@@ -74,6 +77,53 @@ double processCpuSeconds()
     return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
+double threadCpuMs()
+{
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return double(now.tv_sec) * 1e3 + double(now.tv_nsec) / 1e6;
+}
+
+// Splits the GUI thread's gaps into its own work and waiting: next to
+// GuiGapMeter's heartbeat, another 5 ms timer notes how much CPU time the GUI
+// thread itself used between two of its ticks. A gap much longer than that
+// was spent waiting for a CPU (the process's other threads — the server's,
+// gRPC's — and the rest of the machine), not working on the pipeline.
+class GuiWorkMeter {
+public:
+    GuiWorkMeter()
+    {
+        m_timer.setTimerType(Qt::PreciseTimer);
+        m_timer.setInterval(5);
+        QObject::connect(&m_timer, &QTimer::timeout, [this] {
+            const double wall = double(m_wall.nsecsElapsed()) / 1e6, cpu = threadCpuMs();
+            maxWorkMs = std::max(maxWorkMs, cpu - m_lastCpu);
+            if (wall - m_lastWall > longestGapMs) {
+                longestGapMs = wall - m_lastWall;
+                workInLongestGapMs = cpu - m_lastCpu;
+            }
+            m_lastWall = wall;
+            m_lastCpu = cpu;
+        });
+    }
+    void start()
+    {
+        m_wall.start();
+        m_lastWall = 0;
+        m_lastCpu = threadCpuMs();
+        m_timer.start();
+    }
+    void stop() { m_timer.stop(); }
+    double maxWorkMs = 0;           // the most CPU the GUI thread used between two ticks
+    double longestGapMs = 0;
+    double workInLongestGapMs = 0;  // of which its own work
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_wall;
+    double m_lastWall = 0, m_lastCpu = 0;
+};
+
 // One ListEvents through the tab, as a user starts it; until its final status.
 Run appRun(ServerStreamingTab& tab, const QString& after)
 {
@@ -83,6 +133,8 @@ Run appRun(ServerStreamingTab& tab, const QString& after)
     QTimer rssSampler;
     QObject::connect(&rssSampler, &QTimer::timeout, [&] { maxRss = std::max(maxRss, currentRssMb()); });
     rssSampler.start(50);
+    GuiWorkMeter work;
+    work.start();
     GuiGapMeter gaps;
     gaps.start();
     QElapsedTimer clock;
@@ -93,8 +145,11 @@ Run appRun(ServerStreamingTab& tab, const QString& after)
     run.seconds = double(clock.nsecsElapsed()) / 1e9;
     run.cpuSeconds = processCpuSeconds() - cpuBefore;
     gaps.stop();
+    work.stop();
     rssSampler.stop();
     run.guiMaxGapMs = gaps.maxGapMs();
+    run.guiMaxWorkMs = work.maxWorkMs;
+    run.guiWorkInLongestGapMs = work.workInLongestGapMs;
     run.maxRssMb = std::max(maxRss, currentRssMb());
     run.events = tab.stream()->counters().received;
     run.droppedRows = tab.model()->droppedRows();
@@ -242,9 +297,9 @@ QList<Result> runEvents(Environment& env, const Options& options)
             list.append(qRound(run.eventsPerSecond()));
         }
     } app, callback, sync;
-    double maxGap = 0, maxRss = 0;
+    double maxGap = 0, maxRss = 0, maxWork = 0;
     qint64 events = 0, dropped = 0;
-    QJsonArray gapList;
+    QJsonArray gapList, workList;
     for (int i = 0; i < options.runs; ++i) {
         const Run a = appRun(tab, after);
         if (!a.ok) {
@@ -261,6 +316,8 @@ QList<Result> runEvents(Environment& env, const Options& options)
         callback.add(b);
         sync.add(c);
         maxGap = std::max(maxGap, a.guiMaxGapMs);
+        maxWork = std::max(maxWork, a.guiMaxWorkMs);
+        workList.append(qRound(a.guiWorkInLongestGapMs * 10) / 10.0);
         maxRss = std::max(maxRss, a.maxRssMb);
         events = a.events;
         dropped = a.droppedRows;
@@ -286,6 +343,8 @@ QList<Result> runEvents(Environment& env, const Options& options)
     result.extra.insert(QStringLiteral("baseline_runs"), callback.list);
     result.extra.insert(QStringLiteral("sync_runs"), sync.list);
     result.extra.insert(QStringLiteral("gui_gaps_ms"), gapList);
+    result.extra.insert(QStringLiteral("gui_work_in_gaps_ms"), workList);
+    result.extra.insert(QStringLiteral("gui_max_work_ms"), rounded(maxWork));
     result.extra.insert(QStringLiteral("app_cpu_us_per_event"), rounded(median(app.cpu)));
     result.extra.insert(QStringLiteral("baseline_cpu_us_per_event"), rounded(median(callback.cpu)));
     result.extra.insert(QStringLiteral("sync_cpu_us_per_event"), rounded(median(sync.cpu)));
@@ -336,6 +395,8 @@ QList<Result> runEvents(Environment& env, const Options& options)
     longResult.higherIsBetter = true;
     longResult.guiMaxGapMs = longApp.guiMaxGapMs;
     longResult.rssMb = longApp.maxRssMb;   // the largest RSS sampled (every 50 ms) during the app's stream
+    longResult.extra.insert(QStringLiteral("gui_work_in_gap_ms"), qRound(longApp.guiWorkInLongestGapMs * 10) / 10.0);
+    longResult.extra.insert(QStringLiteral("gui_max_work_ms"), qRound(longApp.guiMaxWorkMs * 10) / 10.0);
     longResult.extra.insert(QStringLiteral("baseline_kind"), QStringLiteral("bare ClientReadReactor"));
     longResult.extra.insert(QStringLiteral("sync_baseline"), longSync.eventsPerSecond());
     longResult.extra.insert(QStringLiteral("events"), longApp.events);

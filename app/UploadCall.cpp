@@ -24,6 +24,10 @@ namespace {
 constexpr size_t kQueueBudgetBytes = 4u << 20;      // chunks read ahead of the write in flight
 constexpr qint64 kHashBlockBytes = 1 << 20;         // reading back the part the server holds
 constexpr double kStallNoteMs = 100;                // a write this slow gets a line in the timeline
+// From this chunk size on, a reader waiting for the write slot starts the
+// next write itself (serialising a large chunk costs more than waking it);
+// smaller chunks are written straight from OnWriteDone.
+constexpr size_t kReaderWritesFromBytes = 128u << 10;
 
 qint64 nowNs()
 {
@@ -62,6 +66,11 @@ struct UploadCall::Pipe {
     size_t maxQueuedBytes = kQueueBudgetBytes;
     size_t lowWaterBytes = kQueueBudgetBytes / 2;   // a full queue wakes the reader again at this level
     bool readerWaiting = false;
+    // Large chunks: a waiting reader starts the next write itself, so that
+    // serialising the chunk (a copy) runs on the reader's thread, not on
+    // gRPC's callback threads (which the server shares when in-process).
+    bool readerWrites = false;
+    bool readerDone = false;
     bool busy = false;                // a write (or the half-close) is in flight
     bool eof = false;                 // the reader has queued the last chunk
     bool writesDoneStarted = false;
@@ -223,13 +232,15 @@ public:
                                QStringLiteral("a write waited %1 ms for flow control: the server is not reading")
                                    .arg(double(tookNs) / 1e6, 0, 'f', 0));
         }
+        bool handOver = false;
         {
             std::lock_guard<std::mutex> lock(m_pipe->mutex);
             m_pipe->busy = false;
             if (!ok)
                 m_pipe->stopped = true;   // the call is ending: OnDone tells why
+            handOver = ok && m_pipe->readerWrites && m_pipe->readerWaiting && !m_pipe->readerDone && !m_pipe->queue.empty();
         }
-        if (!ok) {
+        if (!ok || handOver) {
             m_pipe->space.notify_all();
             return;
         }
@@ -420,10 +431,18 @@ void readerMain(std::shared_ptr<Pipe> pipe)
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(pipe->mutex);
-            if (!pipe->queue.empty() && pipe->queuedBytes + size_t(chunkSize) > pipe->maxQueuedBytes) {
+            while (!pipe->stopped && !pipe->queue.empty() && pipe->queuedBytes + size_t(chunkSize) > pipe->maxQueuedBytes) {
                 pipe->readerWaiting = true;
-                pipe->space.wait(lock, [&] { return pipe->stopped || pipe->queuedBytes <= pipe->lowWaterBytes; });
+                pipe->space.wait(lock, [&] {
+                    return pipe->stopped || pipe->queuedBytes <= pipe->lowWaterBytes
+                        || (pipe->readerWrites && !pipe->busy && !pipe->queue.empty());
+                });
                 pipe->readerWaiting = false;
+                if (pipe->readerWrites && !pipe->busy && !pipe->stopped) {
+                    lock.unlock();
+                    reactor->pump();   // the write slot is free: start the next write from here
+                    lock.lock();
+                }
             }
             if (pipe->stopped)
                 break;
@@ -466,10 +485,16 @@ void readerMain(std::shared_ptr<Pipe> pipe)
         if (last)
             break;
     }
+    {
+        std::lock_guard<std::mutex> lock(pipe->mutex);
+        pipe->readerDone = true;   // from now on OnWriteDone starts every next write
+    }
     if (!failure.isEmpty()) {
         pipe->stop(failure);
         record.note(CallTraceEntry::Kind::Note, failure);
         record.cancel();
+    } else {
+        reactor->pump();   // a write slot freed while this thread was finishing
     }
     reactor->releaseReader();
 }
@@ -547,6 +572,7 @@ bool UploadCall::start(const UploadRequest& request, QString* error)
     pipe->resume = request.resume;
     pipe->maxQueuedBytes = std::max(kQueueBudgetBytes, size_t(request.chunkSize) * 2);
     pipe->lowWaterBytes = pipe->maxQueuedBytes / 2;
+    pipe->readerWrites = size_t(request.chunkSize) >= kReaderWritesFromBytes;
     pipe->maxSpare = std::max<size_t>(2, kQueueBudgetBytes / size_t(request.chunkSize) / 4);
     pipe->delayMs.store(std::min(request.serverReadDelayMs, kMaxServerReadDelayMs));
     pipe->setPhase(request.resume ? UploadProgress::Phase::Preparing : UploadProgress::Phase::Sending);

@@ -12,6 +12,9 @@
 //   write completes (OnWriteDone) it takes the next queued chunk; when the
 //   queue is empty the reader starts the next write itself. So the next chunk
 //   is being read while the previous one is sent, and reactions never block.
+//   With large chunks (>= 128 KiB) a reader that is waiting for room starts
+//   the next write itself, so the copy into gRPC's buffer is made on its
+//   thread rather than on gRPC's callback threads.
 // - this object, on the GUI thread, turns the counters into UploadProgress
 //   at most ~30 times a second, and the end into an UploadOutcome.
 //

@@ -33,6 +33,8 @@
 
 #include <thread>
 
+#include <time.h>
+
 namespace streamlab::bench {
 
 namespace {
@@ -69,12 +71,57 @@ void removeStored(Environment& env, const QString& storedName)
     QFile::remove(QString::fromStdString((dir / storedName.toStdString()).string()));
 }
 
+// The GUI thread's own CPU time (ms), to tell its work from its waiting.
+double guiThreadCpuMs()
+{
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return double(now.tv_sec) * 1e3 + double(now.tv_nsec) / 1e6;
+}
+
+// Beside GuiGapMeter: every 5 ms, how much CPU the GUI thread used since the
+// last tick. A gap far longer than that work was spent waiting for a CPU.
+struct GuiWork {
+    QTimer timer;
+    QElapsedTimer wall;
+    double lastWallMs = 0, lastCpuMs = 0;
+    double maxWorkMs = 0, longestGapMs = 0, workInLongestGapMs = 0;
+
+    GuiWork()
+    {
+        timer.setTimerType(Qt::PreciseTimer);
+        timer.setInterval(5);
+        QObject::connect(&timer, &QTimer::timeout, [this] { tick(); });
+    }
+    void start()
+    {
+        wall.start();
+        lastWallMs = 0;
+        lastCpuMs = guiThreadCpuMs();
+        timer.start();
+    }
+    void tick()
+    {
+        const double nowWall = double(wall.nsecsElapsed()) / 1e6, nowCpu = guiThreadCpuMs();
+        const double work = nowCpu - lastCpuMs;
+        maxWorkMs = std::max(maxWorkMs, work);
+        if (nowWall - lastWallMs > longestGapMs) {
+            longestGapMs = nowWall - lastWallMs;
+            workInLongestGapMs = work;
+        }
+        lastWallMs = nowWall;
+        lastCpuMs = nowCpu;
+    }
+};
+
 struct AppRun {
     bool ok = false;
     double mbps = 0;
     double writeMbps = 0;   // until the last chunk had passed flow control (no server commit)
     double guiGapMs = 0;
     double peakRssMb = 0;
+    double guiMaxWorkMs = 0;           // the GUI thread's CPU between two 5 ms ticks, at most
+    double guiWorkInLongestGapMs = 0;  // ... within the longest gap
     QString error;
 };
 
@@ -97,6 +144,8 @@ AppRun appUpload(Environment& env, Connection& connection, const QString& path, 
     QObject::connect(&timeout, &QTimer::timeout, &loop, &QEventLoop::quit);
     QTimer rss;
     QObject::connect(&rss, &QTimer::timeout, [&] { run.peakRssMb = std::max(run.peakRssMb, currentRssMb()); });
+    GuiWork work;
+    work.start();
     GuiGapMeter gaps;
     gaps.start();
     QElapsedTimer clock;
@@ -111,8 +160,11 @@ AppRun appUpload(Environment& env, Connection& connection, const QString& path, 
     loop.exec();
     const double seconds = double(clock.nsecsElapsed()) / 1e9;
     gaps.stop();
+    work.timer.stop();
     run.peakRssMb = std::max(run.peakRssMb, currentRssMb());
     run.guiGapMs = gaps.maxGapMs();
+    run.guiMaxWorkMs = work.maxWorkMs;
+    run.guiWorkInLongestGapMs = work.workInLongestGapMs;
     const UploadOutcome& outcome = call.outcome();
     removeStored(env, outcome.storedName);
     if (!finished || !outcome.hashesMatch() || outcome.bytesReceived != size) {
@@ -337,7 +389,7 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         QString baseError;
         baselineUpload(env, bare, runFile, runBytes, chunkSize, &baseError);
 
-        std::vector<double> app, base, gaps, appWrite, baseWrite;
+        std::vector<double> app, base, gaps, appWrite, baseWrite, guiWork, guiWorkInGap;
         for (int run = 0; run < options.runs; ++run) {
             // Alternate which side goes first.
             auto one = [&](bool appSide) -> bool {
@@ -350,6 +402,8 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
                     app.push_back(r.mbps);
                     appWrite.push_back(r.writeMbps);
                     gaps.push_back(r.guiGapMs);
+                    guiWork.push_back(r.guiMaxWorkMs);
+                    guiWorkInGap.push_back(r.guiWorkInLongestGapMs);
                 } else {
                     QString e;
                     double writeMbps = 0;
@@ -382,6 +436,11 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         result.extra.insert(QStringLiteral("app_runs"), toJson(app));
         result.extra.insert(QStringLiteral("baseline_runs"), toJson(base));
         result.extra.insert(QStringLiteral("gui_gaps_ms"), toJson(gaps));
+        // How much of each run's longest gap was the GUI thread's own work (the
+        // rest: waiting for a CPU), and its most work between two 5 ms ticks.
+        result.extra.insert(QStringLiteral("gui_work_in_longest_gap_ms"), toJson(guiWorkInGap));
+        result.extra.insert(QStringLiteral("gui_max_work_ms"),
+                            std::round(std::max(*std::max_element(guiWork.begin(), guiWork.end()), big.run.guiMaxWorkMs) * 100) / 100);
         // The same runs timed to the last chunk written (WritesDone), without
         // the server's commit (fsync + rename), which both sides wait for alike.
         result.extra.insert(QStringLiteral("app_write_phase_mbps"), std::round(median(appWrite) * 10) / 10);

@@ -19,24 +19,25 @@ std::unique_ptr<ChatRoom> ChatRoom::open(const std::filesystem::path& databaseFi
     auto db = Database::open(databaseFile, error);
     if (!db)
         return nullptr;
-    std::unique_ptr<ChatRoom> room(new ChatRoom(std::move(db), config));
+    std::unique_ptr<ChatRoom> room(new ChatRoom(config));
     std::lock_guard<std::mutex> lock(room->mutex_);
-    if (!room->loadLocked(error))
+    if (!room->loadLocked(*db, error))
         return nullptr;
+    room->journal_ = std::make_unique<ChatJournal>(std::move(db), int64_t(kDedupWindow));
     return room;
 }
 
-ChatRoom::ChatRoom(std::unique_ptr<Database> db, const ServerConfig& config)
-    : db_(std::move(db)), historySize_(std::max(config.chatHistory, 0)),
+ChatRoom::ChatRoom(const ServerConfig& config)
+    : historySize_(std::max(config.chatHistory, 0)),
       maxParticipants_(config.chatMaxParticipants), ratePerSecond_(config.chatRatePerSecond),
       rateBurst_(std::max(config.chatRateBurst, 1))
 {
 }
 
-bool ChatRoom::loadLocked(std::string* error)
+bool ChatRoom::loadLocked(Database& db, std::string* error)
 {
-    auto lock = db_->lock();
-    Statement query = db_->prepare(
+    auto lock = db.lock();
+    Statement query = db.prepare(
         "SELECT seq, client_id, user, text, time_ms FROM"
         " (SELECT * FROM chat_messages ORDER BY seq DESC LIMIT ?) ORDER BY seq");
     query.bind(1, int64_t(kDedupWindow));
@@ -51,7 +52,7 @@ bool ChatRoom::loadLocked(std::string* error)
         rememberLocked(line);
     }
     if (query.failed()) {
-        *error = "cannot read chat history: " + db_->lastError();
+        *error = "cannot read chat history: " + db.lastError();
         return false;
     }
     return true;
@@ -171,17 +172,7 @@ grpc::Status ChatRoom::publish(ChatSubscriber* subscriber, const std::string& te
     line->set_user(participant.user);
     line->set_text(text);
     line->set_client_id(clientId);
-    {
-        auto dbLock = db_->lock();
-        Statement insert = db_->prepare("INSERT INTO chat_messages(seq, client_id, user, text, time_ms) VALUES (?,?,?,?,?)");
-        insert.bind(1, int64_t(line->seq())).bind(2, clientId).bind(3, line->user()).bind(4, text).bind(5, line->time_ms());
-        if (!insert.run())
-            return grpc::Status(grpc::StatusCode::INTERNAL, "cannot store the line: " + db_->lastError());
-        if (line->seq() % 1000 == 0) {
-            Statement prune = db_->prepare("DELETE FROM chat_messages WHERE seq <= ?");
-            prune.bind(1, int64_t(line->seq()) - int64_t(kDedupWindow)).run();
-        }
-    }
+    journal_->append(line);   // written on the journal's thread, never under this lock
     lastSeq_ = line->seq();
     rememberLocked(line);
     broadcastLocked(line);

@@ -5,6 +5,7 @@
 // participant's deliver() only enqueues, and the participant's reactor writes
 // on its own thread, so one slow reader cannot delay the room.
 
+#include "ChatJournal.h"
 #include "Database.h"
 #include "ServerConfig.h"
 #include "streaming_examples.pb.h"
@@ -44,6 +45,8 @@ public:
 
     size_t participants() const;
     uint64_t lastSeq() const;
+    // Waits until every stored line is on disk (tests, shutdown).
+    void flush() { journal_->flush(); }
 
 private:
     struct Participant {
@@ -51,13 +54,13 @@ private:
         double tokens;
         std::chrono::steady_clock::time_point refilled;
     };
-    ChatRoom(std::unique_ptr<Database> db, const ServerConfig& config);
-    bool loadLocked(std::string* error);
+    explicit ChatRoom(const ServerConfig& config);
+    bool loadLocked(Database& db, std::string* error);
     std::shared_ptr<Message> presenceLocked(Message::Kind kind, const std::string& user) const;
     void broadcastLocked(const std::shared_ptr<const Message>& message);
     void rememberLocked(const std::shared_ptr<const Message>& line);
 
-    std::unique_ptr<Database> db_;
+    std::unique_ptr<ChatJournal> journal_;
     const int historySize_;
     const int maxParticipants_;
     const double ratePerSecond_;

@@ -111,12 +111,16 @@ void GuiGapMeter::stop()
 
 bool spinUntil(const std::function<bool()>& done, int timeoutMs)
 {
+    // processEvents(flags, maxtime) would ignore WaitForMoreEvents and spin a
+    // core: block in the loop instead, woken by events or this 10 ms tick.
+    QTimer tick;
+    tick.start(10);
     QElapsedTimer clock;
     clock.start();
     while (!done()) {
         if (clock.elapsed() > timeoutMs)
             return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents, 5);
+        QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents);
     }
     return true;
 }

@@ -452,42 +452,31 @@ void TestServerChat::slowSubscriberDoesNotDelayOthers()
     for (ChatClient* c : {&alice, &bob, &carol})
         QVERIFY(c->waitForParticipants(3));
 
-    // The bound is per line: each within 100 ms. Other load on the
-    // machine (a build, disk writeback) can stall a process for longer now
-    // and then, so a round that misses it is measured again, up to three
-    // times; a room actually held back by the paused reader misses every
-    // round, and by far (its median would be around the pause itself).
+    // The bound is per line: each within 100 ms, while Carol does not
+    // read. (The room writes its history on a journal thread, so no disk
+    // stall sits between a line and its delivery.)
     carol.pause();
-    const auto pausedAt = Clock::now();
     const std::string text(4000, 's');
     int n = 0;
-    bool withinBound = false;
-    QStringList rounds;
-    for (int round = 0; round < 3 && !withinBound; ++round) {
-        std::vector<double> latencies;
-        const auto roundStart = Clock::now();
-        // A line every 50 ms for 2 s (pacing the conversation, not waiting for anything).
-        for (int i = 0; msSince(roundStart) < 2000 || i < 40; ++i, ++n) {
-            ChatClient& speaker = n % 2 ? bob : alice;
-            const std::string id = "slow-" + std::to_string(n);
-            const auto sentAt = Clock::now();
-            QVERIFY(speaker.say(text, id));
-            QVERIFY(alice.waitForLine(id));
-            QVERIFY(bob.waitForLine(id));
-            for (ChatClient* c : {&alice, &bob})
-                latencies.push_back(msBetween(sentAt, *c->arrival(id)));
-            std::this_thread::sleep_until(roundStart + std::chrono::milliseconds(50 * (i + 1)));
-        }
-        std::sort(latencies.begin(), latencies.end());
-        const double worst = latencies.back();
-        const double median = latencies[latencies.size() / 2];
-        rounds << QString("round %1: %2 lines, median %3 ms, worst %4 ms")
-                      .arg(round + 1).arg(latencies.size() / 2).arg(median, 0, 'f', 2).arg(worst, 0, 'f', 2);
-        qInfo("one reader paused %lld ms so far; %s", (long long)msSince(pausedAt), qPrintable(rounds.last()));
-        QVERIFY2(median < 100 * kTimingScale, qPrintable(rounds.join("; ")));
-        withinBound = worst < 100 * kTimingScale;
+    std::vector<double> latencies;
+    const auto start = Clock::now();
+    // A line every 50 ms for 2 s (pacing the conversation, not waiting for anything).
+    for (; msSince(start) < 2000 || n < 40; ++n) {
+        ChatClient& speaker = n % 2 ? bob : alice;
+        const std::string id = "slow-" + std::to_string(n);
+        const auto sentAt = Clock::now();
+        QVERIFY(speaker.say(text, id));
+        QVERIFY(alice.waitForLine(id));
+        QVERIFY(bob.waitForLine(id));
+        for (ChatClient* c : {&alice, &bob})
+            latencies.push_back(msBetween(sentAt, *c->arrival(id)));
+        std::this_thread::sleep_until(start + std::chrono::milliseconds(50 * (n + 1)));
     }
-    QVERIFY2(withinBound, qPrintable("no round had every line within 100 ms: " + rounds.join("; ")));
+    std::sort(latencies.begin(), latencies.end());
+    const double worst = latencies.back();
+    const double median = latencies[latencies.size() / 2];
+    qInfo("%d lines while one reader was paused: median %.2f ms, worst %.2f ms", n, median, worst);
+    QVERIFY2(worst < 100 * kTimingScale, qPrintable(QString("a line took %1 ms (median %2 ms)").arg(worst).arg(median)));
     QVERIFY2(chatLines(carol).size() < size_t(n), "Carol really was not reading");
 
     // Carol catches up on everything, in order; no one was dropped.

@@ -311,7 +311,10 @@ grpc::Status UploadStore::Writer::writeFailure(int error, const char* what)
     if (error == ENOSPC || error == EDQUOT || error == EFBIG)
         return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                             std::string("the server cannot store more data (") + std::strerror(error) + ") while " + what
-                                + " upload '" + uploadId_ + "'; nothing was stored");
+                                + " upload '" + uploadId_ + "'; no file was stored"
+                                + (resumable_ ? "; the " + std::to_string(size_) + " bytes received are kept: resume from offset "
+                                                    + std::to_string(size_) + " once there is room"
+                                              : std::string()));
     return grpc::Status(grpc::StatusCode::INTERNAL,
                         std::string("the server failed ") + what + " upload '" + uploadId_ + "': " + std::strerror(error));
 }

@@ -1,5 +1,7 @@
 #include "ChatReactor.h"
 
+#include "FinishOnce.h"
+
 #include <deque>
 
 namespace streamlab::server {
@@ -9,7 +11,7 @@ namespace {
 constexpr size_t kMaxUserBytes = 64;
 constexpr auto kOverflowGrace = std::chrono::seconds(10);
 
-class ChatReactor : public grpc::ServerBidiReactor<Message, Message>, public ChatSubscriber {
+class ChatReactor : public FinishOnce<grpc::ServerBidiReactor<Message, Message>>, public ChatSubscriber {
 public:
     ChatReactor(ServerState& state, grpc::CallbackServerContext* context) : state_(state), context_(context)
     {
@@ -21,7 +23,7 @@ public:
     void deliver(std::shared_ptr<const Message> message) override
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (finished_)
+        if (finished())
             return;
         if (overflowed_)
             return;
@@ -53,14 +55,14 @@ public:
             maybeFinishLocked();
             return;
         }
-        if (finished_)
+        if (finished())
             return;
         grpc::Status status = handleLocked(lock);
         if (!status.ok()) {
             finishLocked(status);
             return;
         }
-        if (!finished_)
+        if (!finished())
             StartRead(&incoming_);
     }
 
@@ -156,7 +158,7 @@ private:
 
     void writeNextLocked()
     {
-        if (finished_ || cancelled_) {
+        if (finished() || cancelled_) {
             writing_ = false;
             maybeFinishLocked();
             return;
@@ -191,7 +193,7 @@ private:
 
     void maybeFinishLocked()
     {
-        if (finished_)
+        if (finished())
             return;
         if (cancelled_) {
             if (!writing_)
@@ -202,13 +204,6 @@ private:
             finishLocked(grpc::Status::OK);
     }
 
-    void finishLocked(const grpc::Status& status)
-    {
-        if (finished_)
-            return;
-        finished_ = true;
-        Finish(status);
-    }
 
     ServerState& state_;
     grpc::CallbackServerContext* context_;
@@ -221,7 +216,6 @@ private:
     bool readDone_ = false;
     bool cancelled_ = false;
     bool overflowed_ = false;
-    bool finished_ = false;
     TaskGroup tasks_{state_.scheduler};   // last: destroyed first
 };
 

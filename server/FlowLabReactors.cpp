@@ -1,5 +1,7 @@
 #include "FlowLabReactors.h"
 
+#include "FinishOnce.h"
+
 namespace streamlab::server {
 
 namespace {
@@ -7,20 +9,19 @@ namespace {
 constexpr uint32_t kMaxPayloadBytes = (4u << 20) - 1024;   // under the 4 MiB message limit
 constexpr uint32_t kMaxReadDelayMs = 10000;
 
-class ProduceReactor : public grpc::ServerWriteReactor<Payload> {
+class ProduceReactor : public FinishOnce<grpc::ServerWriteReactor<Payload>> {
 public:
     ProduceReactor(ServerState& state, grpc::CallbackServerContext* context, const ProduceRequest& request)
         : context_(context), maxMessages_(request.max_messages())
     {
+        std::lock_guard<std::mutex> lock(mutex_);
         if (request.message_size() == 0 || request.message_size() > kMaxPayloadBytes) {
-            finished_ = true;
-            Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                "message_size must be 1.." + std::to_string(kMaxPayloadBytes) + " bytes"));
+            finishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                      "message_size must be 1.." + std::to_string(kMaxPayloadBytes) + " bytes"));
             return;
         }
         probe_ = state.probes.create(request.probe_id());
         payload_.mutable_data()->assign(request.message_size(), 'x');
-        std::lock_guard<std::mutex> lock(mutex_);
         writeNextLocked();
     }
 
@@ -44,17 +45,12 @@ public:
             finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
     }
 
-    void OnDone() override
-    {
-        if (probe_)
-            probe_->finish(finalStatus_);
-        delete this;
-    }
+    void OnDone() override { delete this; }
 
 private:
     void writeNextLocked()
     {
-        if (finished_)
+        if (finished())
             return;
         if (context_->IsCancelled()) {
             finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
@@ -71,26 +67,15 @@ private:
         StartWrite(&payload_);
     }
 
-    void finishLocked(const grpc::Status& status)
-    {
-        if (finished_)
-            return;
-        finished_ = true;
-        finalStatus_ = status.ok() ? "OK" : status.error_message();
-        Finish(status);
-    }
 
     grpc::CallbackServerContext* context_;
     const uint64_t maxMessages_;
-    std::shared_ptr<CallProbe> probe_;
     std::mutex mutex_;
     Payload payload_;
     bool writing_ = false;
-    bool finished_ = false;
-    std::string finalStatus_;
 };
 
-class ConsumeReactor : public grpc::ServerReadReactor<Payload> {
+class ConsumeReactor : public FinishOnce<grpc::ServerReadReactor<Payload>> {
 public:
     ConsumeReactor(ServerState& state, grpc::CallbackServerContext* context, ConsumeResult* result)
         : state_(state), context_(context), result_(result)
@@ -102,7 +87,7 @@ public:
     {
         std::lock_guard<std::mutex> lock(mutex_);
         readPending_ = false;
-        if (finished_)
+        if (finished())
             return;
         if (!ok) {
             finishLocked(context_->IsCancelled() ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client")
@@ -124,7 +109,7 @@ public:
         }
         tasks_.postAfter(std::chrono::milliseconds(delay), [this] {
             std::lock_guard<std::mutex> relock(mutex_);
-            if (finished_)
+            if (finished())
                 return;
             readPending_ = true;
             StartRead(&payload_);
@@ -140,31 +125,17 @@ public:
 
     void OnDone() override
     {
-        if (probe_)
-            probe_->finish(finalStatus_);
         tasks_.cancelAll();
         delete this;
     }
 
 private:
-    void finishLocked(const grpc::Status& status)
-    {
-        if (finished_)
-            return;
-        finished_ = true;
-        finalStatus_ = status.ok() ? "OK" : status.error_message();
-        Finish(status);
-    }
-
     ServerState& state_;
     grpc::CallbackServerContext* context_;
     ConsumeResult* result_;
-    std::shared_ptr<CallProbe> probe_;
     std::mutex mutex_;
     Payload payload_;
     bool readPending_ = true;
-    bool finished_ = false;
-    std::string finalStatus_;
     TaskGroup tasks_{state_.scheduler};   // last: destroyed first
 };
 

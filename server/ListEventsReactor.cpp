@@ -1,5 +1,6 @@
 #include "ListEventsReactor.h"
 
+#include "FinishOnce.h"
 #include "TimeText.h"
 
 #include <algorithm>
@@ -12,19 +13,18 @@ namespace {
 
 constexpr int kPageSize = 256;
 
-class ListEventsReactor : public grpc::ServerWriteReactor<Event> {
+class ListEventsReactor : public FinishOnce<grpc::ServerWriteReactor<Event>> {
 public:
     ListEventsReactor(ServerState& state, grpc::CallbackServerContext* context, const EventFilter& filter)
         : state_(state), context_(context)
     {
+        std::lock_guard<std::mutex> lock(mutex_);
         grpc::Status invalid = parse(filter);
         if (!invalid.ok()) {
-            Finish(invalid);
-            finished_ = true;
+            finishLocked(invalid);
             return;
         }
         probe_ = state_.probes.create(filter.probe_id());
-        std::lock_guard<std::mutex> lock(mutex_);
         nextLocked();
     }
 
@@ -54,8 +54,6 @@ public:
     {
         if (liveToken_)
             state_.live->unsubscribe(liveToken_);
-        if (probe_)
-            probe_->finish(finalStatus_);
         delete this;
     }
 
@@ -91,7 +89,7 @@ private:
     // Writes the next event, fetches the next page, or waits for live events.
     void nextLocked()
     {
-        if (finished_ || writing_)
+        if (finished() || writing_)
             return;
         if (context_->IsCancelled()) {
             finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
@@ -142,7 +140,7 @@ private:
     void onLiveEvent()
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (!waitingForLive_ || finished_)
+        if (!waitingForLive_ || finished())
             return;
         waitingForLive_ = false;
         tasks_.post([this] {
@@ -151,18 +149,9 @@ private:
         });
     }
 
-    void finishLocked(const grpc::Status& status)
-    {
-        if (finished_)
-            return;
-        finished_ = true;
-        finalStatus_ = status.ok() ? "OK" : status.error_message();
-        Finish(status);
-    }
 
     ServerState& state_;
     grpc::CallbackServerContext* context_;
-    std::shared_ptr<CallProbe> probe_;
     std::vector<std::string> types_;
     bool follow_ = false;
     uint64_t limit_ = 0;
@@ -174,8 +163,6 @@ private:
     Event event_;
     bool writing_ = false;
     bool waitingForLive_ = false;
-    bool finished_ = false;
-    std::string finalStatus_;
     uint64_t liveToken_ = 0;
     TaskGroup tasks_{state_.scheduler};   // last: destroyed first, before what its tasks use
 };

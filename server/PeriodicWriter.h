@@ -3,6 +3,7 @@
 // server figures and FlowLab.Watch's probe samples. A sample is skipped when
 // the previous one is still in flight, so a slow watcher never piles up data.
 
+#include "FinishOnce.h"
 #include "Scheduler.h"
 
 #include <grpcpp/grpcpp.h>
@@ -16,7 +17,7 @@ namespace streamlab::server {
 enum class SampleOutcome { Write, Skip, WriteLast, Fail };
 
 template <typename T>
-class PeriodicWriter : public grpc::ServerWriteReactor<T> {
+class PeriodicWriter : public FinishOnce<grpc::ServerWriteReactor<T>> {
 public:
     // Fills `out`; on Fail, sets `error`.
     using Sampler = std::function<SampleOutcome(T* out, grpc::Status* error)>;
@@ -31,16 +32,16 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         writing_ = false;
         if (!ok)
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+            this->finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
         else if (last_)
-            finishLocked(grpc::Status::OK);
+            this->finishLocked(grpc::Status::OK);
     }
 
     void OnCancel() override
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!writing_)
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+            this->finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
     }
 
     void OnDone() override
@@ -59,14 +60,14 @@ private:
     void tick()
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (finished_ || last_)
+        if (this->finished() || last_)
             return;
         if (!writing_) {
             grpc::Status error;
             sample_.Clear();
             switch (sampler_(&sample_, &error)) {
             case SampleOutcome::Fail:
-                finishLocked(error);
+                this->finishLocked(error);
                 return;
             case SampleOutcome::Skip:
                 break;
@@ -83,13 +84,6 @@ private:
             tasks_.postAfter(interval_, [this] { tick(); });
     }
 
-    void finishLocked(const grpc::Status& status)
-    {
-        if (finished_)
-            return;
-        finished_ = true;
-        this->Finish(status);
-    }
 
     const std::chrono::milliseconds interval_;
     Sampler sampler_;
@@ -97,7 +91,6 @@ private:
     T sample_;
     bool writing_ = false;
     bool last_ = false;
-    bool finished_ = false;
     TaskGroup tasks_;   // last: destroyed first
 };
 

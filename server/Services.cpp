@@ -2,6 +2,7 @@
 
 #include "Auth.h"
 #include "ChatReactor.h"
+#include "FinishOnce.h"
 #include "FlowLabReactors.h"
 #include "ListEventsReactor.h"
 #include "PeriodicWriter.h"
@@ -57,7 +58,7 @@ void fillUser(const UserRecord& user, UserResponse* response)
 
 // GetUser answered after a delay the client asked for (to explore deadlines).
 // Cancel (the client's deadline) ends it at once.
-class DelayedGetUser : public grpc::ServerUnaryReactor {
+class DelayedGetUser : public FinishOnce<grpc::ServerUnaryReactor> {
 public:
     DelayedGetUser(ServerState& state, int64_t delayMs, std::function<grpc::Status()> answer)
         : answer_(std::move(answer)), tasks_(state.scheduler)
@@ -79,16 +80,8 @@ public:
     }
 
 private:
-    void finishLocked(const grpc::Status& status)
-    {
-        if (finished_)
-            return;
-        finished_ = true;
-        Finish(status);
-    }
     std::function<grpc::Status()> answer_;
     std::mutex mutex_;
-    bool finished_ = false;
     TaskGroup tasks_;   // last: destroyed first
 };
 

@@ -1,12 +1,14 @@
 #include "UploadReactor.h"
 
+#include "FinishOnce.h"
+
 namespace streamlab::server {
 
 namespace {
 
 constexpr uint32_t kMaxReadDelayMs = 10000;
 
-class UploadReactor : public grpc::ServerReadReactor<Chunk> {
+class UploadReactor : public FinishOnce<grpc::ServerReadReactor<Chunk>> {
 public:
     UploadReactor(ServerState& state, grpc::CallbackServerContext* context, UploadResult* result)
         : state_(state), context_(context), result_(result)
@@ -18,12 +20,12 @@ public:
     {
         std::lock_guard<std::mutex> lock(mutex_);
         readPending_ = false;
-        if (finished_)
+        if (finished())
             return;
         if (!ok) {
             // The client half-closed (store the file) or the call broke (keep nothing).
             if (context_->IsCancelled())
-                finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+                endLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
             else
                 commitLocked();
             return;
@@ -37,7 +39,7 @@ public:
             grpc::Status status;
             writer_ = state_.uploads->begin(header, &status);
             if (!writer_) {
-                finishLocked(status);
+                endLocked(status);
                 return;
             }
             probe_ = state_.probes.create(chunk_.probe_id());
@@ -45,7 +47,7 @@ public:
         delayMs_ = std::min(chunk_.server_read_delay_ms(), kMaxReadDelayMs);
         const grpc::Status appended = writer_->append(chunk_.data());
         if (!appended.ok()) {
-            finishLocked(appended);
+            endLocked(appended);
             return;
         }
         if (probe_)
@@ -59,7 +61,7 @@ public:
         // stalls the client's writes (the stream window stays closed).
         tasks_.postAfter(std::chrono::milliseconds(delayMs_), [this] {
             std::lock_guard<std::mutex> relock(mutex_);
-            if (finished_)
+            if (finished())
                 return;
             readPending_ = true;
             StartRead(&chunk_);
@@ -71,13 +73,11 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         // A pending read completes with ok=false by itself; a delayed one must be finished here.
         if (!readPending_)
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+            endLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
     }
 
     void OnDone() override
     {
-        if (probe_)
-            probe_->finish(finalStatus_);
         tasks_.cancelAll();
         delete this;
     }
@@ -90,7 +90,7 @@ private:
             grpc::Status status;
             writer_ = state_.uploads->begin(UploadHeader{}, &status);
             if (!writer_) {
-                finishLocked(status);
+                endLocked(status);
                 return;
             }
         }
@@ -106,21 +106,19 @@ private:
             state_.log("stored upload '" + stored.uploadId + "' as " + stored.storedName + " (" + std::to_string(stored.size)
                        + " bytes, sha256 " + stored.sha256 + ")");
         }
-        finishLocked(status);
+        endLocked(status);
     }
 
-    void finishLocked(const grpc::Status& status)
+    void endLocked(const grpc::Status& status)
     {
-        if (finished_)
+        if (finished())
             return;
-        finished_ = true;
         if (writer_ && !status.ok())
             writer_->abandon();
         // Give the upload id back before the client hears the status: a call
         // that follows at once (a resume, a resend) must not find it "in progress".
         writer_.reset();
-        finalStatus_ = status.ok() ? "OK" : status.error_message();
-        Finish(status);
+        finishLocked(status);
     }
 
     ServerState& state_;
@@ -129,11 +127,8 @@ private:
     std::mutex mutex_;
     Chunk chunk_;
     std::unique_ptr<UploadStore::Writer> writer_;
-    std::shared_ptr<CallProbe> probe_;
     uint32_t delayMs_ = 0;
     bool readPending_ = true;
-    bool finished_ = false;
-    std::string finalStatus_;
     TaskGroup tasks_{state_.scheduler};   // last: destroyed first
 };
 

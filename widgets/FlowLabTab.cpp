@@ -132,10 +132,7 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
         connect(buttons[i], &QPushButton::clicked, this, [this, i] { runPreset(i); });
     }
 
-    // The controls column is as wide as its content (never cut off); it
-    // scrolls vertically when the window is short.
-    m_ui->controlsScroll->setMinimumWidth(m_ui->controls->minimumSizeHint().width()
-                                          + m_ui->controlsScroll->verticalScrollBar()->sizeHint().width());
+    fitControlsWidth();
 
     setUpCharts();
     m_restartTimer.setSingleShot(true);
@@ -146,6 +143,7 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
     connect(m_ui->stopButton, &QPushButton::clicked, this, &FlowLabTab::stopRun);
     connect(m_ui->pauseButton, &QPushButton::toggled, this, [this](bool paused) {
         m_ui->pauseButton->setText(paused ? tr("Res&ume reader") : tr("Pa&use reader"));
+        fitControlsWidth();
         if (m_settingControls)
             return;
         m_lab->setPaused(paused);
@@ -432,6 +430,7 @@ void FlowLabTab::setRunning(bool running)
 {
     m_ui->stopButton->setEnabled(running);
     m_ui->startButton->setText(running ? tr("Res&tart") : tr("Star&t"));
+    fitControlsWidth();
 }
 
 void FlowLabTab::showBatch(const FlowBatch& batch)
@@ -554,6 +553,15 @@ void FlowLabTab::restoreSettings(const QSettings& settings)
         m_prediction = FlowLabCall::predictWindow(s);
         showFigures();
     }
+}
+
+void FlowLabTab::fitControlsWidth()
+{
+    // The controls column is as wide as its content (never cut off, also when
+    // a button's text grows: "Restart", "Resume reader"); it scrolls
+    // vertically when the window is short.
+    m_ui->controlsScroll->setMinimumWidth(m_ui->controls->minimumSizeHint().width()
+                                          + m_ui->controlsScroll->verticalScrollBar()->sizeHint().width());
 }
 
 } // namespace streamlab

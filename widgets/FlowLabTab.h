@@ -62,6 +62,7 @@ public:
     QString predictedText() const;
 
 private:
+    void fitControlsWidth();
     void setUpCharts();
     void setByteUnit(ThroughputChart* chart, int& unit, int wanted);
     void addBytes(ThroughputChart* chart, int& unit, int series, double t, qint64 bytes);

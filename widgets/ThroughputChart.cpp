@@ -123,7 +123,15 @@ ThroughputChart::ThroughputChart(QWidget* parent)
     setFrameShape(QFrame::NoFrame);
     setMinimumHeight(120);
 
-    connect(m_chart, &QChart::plotAreaChanged, this, [this] { placeMarkers(); });
+    connect(m_chart, &QChart::plotAreaChanged, this, [this](const QRectF& area) {
+        // A new height may hold a different number of y labels.
+        if (int(area.height() / 26) != m_labelRows) {
+            m_labelRows = int(area.height() / 26);
+            rescale();
+        } else {
+            placeMarkers();
+        }
+    });
     applyPalette();
     rescale();
 }
@@ -265,7 +273,10 @@ void ThroughputChart::rescale()
     }
 
     setAxisRange(m_axisX, xMin, xMax, niceCeil(m_windowSeconds / 6.0));
-    setAxisRange(m_axisY, yMin, yMax, niceCeil((yMax - yMin) / 4.0));
+    // As many y labels as the plot's height holds (a short chart would elide them all to "…").
+    const double plotHeight = m_chart->plotArea().height();
+    const int intervals = plotHeight > 0 ? std::clamp(int(plotHeight / 26), 1, 4) : 4;
+    setAxisRange(m_axisY, yMin, yMax, niceCeil((yMax - yMin) / intervals));
     placeMarkers();
 }
 

@@ -70,6 +70,7 @@ private:
     QValueAxis* m_axisY = nullptr;
     std::vector<QLineSeries*> m_series;
     std::vector<Marker*> m_markers; // oldest first; owned by the chart's scene
+    int m_labelRows = -1;   // y labels the plot's height held at the last rescale
     double m_windowSeconds = DefaultWindowSeconds;
     double m_latest = 0;
     bool m_hasPoints = false;

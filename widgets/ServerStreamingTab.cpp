@@ -29,6 +29,9 @@ constexpr auto kDefaultAfter = "2024-01-01T00:00";
 // Below this, a pending write is just a write (a busy loop or a scheduler hiccup), not a stall.
 constexpr quint32 kBlockedThresholdMs = 50;
 constexpr qint64 kCountersIntervalMs = 100;
+// A flood brings a "Received ×N" line every frame: the timeline gets them
+// merged, a few times a second (every other kind of line at once).
+constexpr int kTraceIntervalMs = 250;
 
 QString seconds(double ms)
 {
@@ -95,7 +98,10 @@ ServerStreamingTab::ServerStreamingTab(Connection* connection, QWidget* parent)
     connect(escape, &QShortcut::activated, this, &ServerStreamingTab::stopStream);
 
     connect(m_stream, &EventStream::started, this, &ServerStreamingTab::onStarted);
-    connect(m_stream, &EventStream::trace, m_ui->timeline, &CallTimelineWidget::append);
+    connect(m_stream, &EventStream::trace, this, &ServerStreamingTab::queueTrace);
+    m_traceTimer.setSingleShot(true);
+    m_traceTimer.setInterval(kTraceIntervalMs);
+    connect(&m_traceTimer, &QTimer::timeout, this, &ServerStreamingTab::flushTrace);
     connect(m_stream, &EventStream::eventsReceived, m_model, &EventTableModel::appendRows);
     connect(m_stream, &EventStream::countersChanged, this, &ServerStreamingTab::onCounters);
     connect(m_stream, &EventStream::serverWriteStateChanged, this, &ServerStreamingTab::onServerState);
@@ -279,8 +285,39 @@ void ServerStreamingTab::setPaused(bool paused)
         m_stream->resume();
 }
 
+void ServerStreamingTab::queueTrace(const QList<CallTraceEntry>& entries)
+{
+    bool urgent = false;
+    for (const CallTraceEntry& entry : entries) {
+        if (entry.kind == CallTraceEntry::Kind::Received && !m_traceQueue.isEmpty()
+            && m_traceQueue.last().kind == CallTraceEntry::Kind::Received) {
+            CallTraceEntry& last = m_traceQueue.last();
+            last.count += entry.count;
+            last.bytes += entry.bytes;
+            last.elapsedMs = entry.elapsedMs;
+        } else {
+            m_traceQueue.append(entry);
+        }
+        urgent = urgent || entry.kind != CallTraceEntry::Kind::Received;
+    }
+    if (urgent)
+        flushTrace();
+    else if (!m_traceTimer.isActive())
+        m_traceTimer.start();
+}
+
+void ServerStreamingTab::flushTrace()
+{
+    m_traceTimer.stop();
+    if (m_traceQueue.isEmpty())
+        return;
+    m_ui->timeline->append(m_traceQueue);
+    m_traceQueue.clear();
+}
+
 void ServerStreamingTab::onStarted(const QString& method)
 {
+    flushTrace();   // what is left of the previous call belongs to it
     m_ui->timeline->beginCall(method);
     setRunning(true);
 }
@@ -397,13 +434,14 @@ void ServerStreamingTab::updateServerText()
     if (s.finished)
         now = tr("call ended (%1)").arg(s.finalStatus);
     else if (blocked)
-        now = tr("<b>write blocked for %1</b>").arg(seconds(s.currentWriteBlockedMs));
+        now = tr("write BLOCKED for %1").arg(seconds(s.currentWriteBlockedMs));
     else if (s.writePending)
         now = tr("writing");
     else
         now = tr("waiting for new events");
-    m_ui->serverValue->setText(tr("Now: %1<br>Written (passed flow control): %2 events, %3<br>"
-                                  "Last write %4 · longest %5 · %6 stalled (&gt; 50 ms)")
+    // Plain text: it changes ten times a second, and rich text would lay out a document each time.
+    m_ui->serverValue->setText(tr("Now: %1\nWritten (passed flow control): %2 events, %3\n"
+                                  "Last write %4 · longest %5 · %6 stalled (> 50 ms)")
                                    .arg(now, locale.toString(qulonglong(s.messagesWritten)),
                                         CallTimelineModel::formatBytes(qint64(s.bytesWritten)), seconds(s.lastWriteMs),
                                         seconds(s.maxWriteMs), locale.toString(qulonglong(s.stalledWrites))));

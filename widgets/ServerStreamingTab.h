@@ -11,6 +11,7 @@
 
 #include <QElapsedTimer>
 #include <QFutureWatcher>
+#include <QTimer>
 
 #include <memory>
 
@@ -65,6 +66,8 @@ Q_SIGNALS:
 
 private:
     void chooseExportFile(EventTableModel::ExportFormat format);
+    void queueTrace(const QList<streamlab::CallTraceEntry>& entries);
+    void flushTrace();
     void onStarted(const QString& method);
     void onCounters(const EventStreamCounters& counters);
     void onServerState(const ServerWriteState& state);
@@ -91,6 +94,8 @@ private:
     int m_rowsBeingRemoved = 0;
     QString m_exportDir;
     QFutureWatcher<QString> m_exportWatcher;
+    QList<CallTraceEntry> m_traceQueue;   // for the timeline, merged (see kTraceIntervalMs)
+    QTimer m_traceTimer;
     QString m_exportPath;
     qsizetype m_exportRows = 0;
 };

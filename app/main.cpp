@@ -1,15 +1,26 @@
 // streamlab: the desktop app. Everything lives in the libraries; this only
 // reads the command line and shows the window.
 #include "MainWindow.h"
+#include "StopSignals.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QIcon>
 
+#include <csignal>
+
 int main(int argc, char* argv[])
 {
     QApplication app(argc, argv);
+    // Ctrl+C or SIGTERM closes the window the normal way (settings saved,
+    // calls cancelled, the bundled server stopped) and exits with 0.
+    streamlab::StopSignals stopSignals;
+    QObject::connect(&stopSignals, &streamlab::StopSignals::received, &app, [](int signal) {
+        qInfo("streamlab: %s received, closing", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        QApplication::closeAllWindows();
+        QCoreApplication::quit();
+    });
     QApplication::setOrganizationName(QStringLiteral("Streamlab"));
     QApplication::setApplicationName(QStringLiteral("streamlab"));
     QApplication::setApplicationDisplayName(QStringLiteral("Streamlab"));

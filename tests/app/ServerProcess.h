@@ -26,6 +26,10 @@ constexpr int kTimingScale = 1;
 
 class ServerProcess {
 public:
+#ifdef STREAMLAB_SERVER_EXE
+    ServerProcess() : m_program(QStringLiteral(STREAMLAB_SERVER_EXE)) {}
+#endif
+    explicit ServerProcess(const QString& program) : m_program(program) {}
     ~ServerProcess() { kill(); }
 
     // Starts the server and waits for its ready line. False (with the log in
@@ -35,7 +39,7 @@ public:
         kill();
         m_log.clear();
         m_port = 0;
-        m_process.setProgram(QStringLiteral(STREAMLAB_SERVER_EXE));
+        m_process.setProgram(m_program);
         m_process.setArguments(QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port),
                                            QStringLiteral("--data-dir"), dataDir}
                                + extraArguments);
@@ -97,6 +101,7 @@ public:
     QProcess& process() { return m_process; }
 
 private:
+    QString m_program;
     QProcess m_process;
     QByteArray m_log;
     int m_port = 0;

@@ -121,12 +121,12 @@ void BundledServer::start(const BundledServerOptions& options)
     m_startWatcher.setFuture(QtConcurrent::run([options] { return startBlocking(options); }));
 }
 
-void BundledServer::stop()
+void BundledServer::stop(int graceMs)
 {
     if (!m_server || m_stopWatcher.isRunning())
         return;
     auto server = std::move(m_server);
-    m_stopWatcher.setFuture(QtConcurrent::run([server] { server->stop(std::chrono::milliseconds(500)); }));
+    m_stopWatcher.setFuture(QtConcurrent::run([server, graceMs] { server->stop(std::chrono::milliseconds(graceMs)); }));
 }
 
 bool BundledServer::stopAndWait(int timeoutMs)
@@ -134,7 +134,7 @@ bool BundledServer::stopAndWait(int timeoutMs)
     m_startWatcher.waitForFinished();
     if (m_startWatcher.future().isValid() && m_startWatcher.isFinished() && !m_server && m_startWatcher.future().resultCount())
         m_server = m_startWatcher.result().server;
-    stop();
+    stop(kExitGraceMs);
     if (!m_stopWatcher.isRunning())
         return true;
     QElapsedTimer clock;

@@ -38,10 +38,17 @@ public:
     explicit BundledServer(QObject* parent = nullptr);
     ~BundledServer() override;
 
+    // How long other clients' calls may go on when the server stops (then
+    // they are cancelled): a restart gives them kStopGraceMs; exit (stopAndWait)
+    // only kExitGraceMs, because follow streams and chats never end by
+    // themselves and the app must be gone within 1 s of being closed.
+    static constexpr int kStopGraceMs = 500;
+    static constexpr int kExitGraceMs = 150;
+
     void start(const BundledServerOptions& options);
     // Stops off the GUI thread; stopped() when done.
-    void stop();
-    // For exit: stops and waits at most `timeoutMs` (the shutdown runs on a worker).
+    void stop(int graceMs = kStopGraceMs);
+    // For exit: stops (grace kExitGraceMs) and waits at most `timeoutMs` (the shutdown runs on a worker).
     bool stopAndWait(int timeoutMs);
 
     bool running() const { return m_server != nullptr; }

@@ -258,7 +258,7 @@ void TestFaults::serverKilledAndBack()
     request.resume = true;
     request.serverReadDelayMs = 0;
     QVERIFY2(resumed.start(request, &error), qPrintable(error));
-    QVERIFY(resumedDone.wait(kWaitMs) || !resumedDone.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!resumedDone.isEmpty(), kWaitMs);
     const UploadOutcome outcome = resumed.outcome();
     QVERIFY2(outcome.ok(), qPrintable(outcome.text()));
     QCOMPARE(outcome.resumedFrom, held);
@@ -275,7 +275,7 @@ void TestFaults::serverKilledAndBack()
     QTRY_VERIFY_WITH_TIMEOUT(events.counters().received >= 3, kWaitMs);
     QVERIFY(events.active());
     events.stop();
-    QVERIFY(eventsFinished.wait(kWaitMs) || !eventsFinished.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!eventsFinished.isEmpty(), kWaitMs);
     QCOMPARE(eventsFinished.constLast().at(0).value<CallStatus>().codeName, QStringLiteral("CANCELLED"));
 
     // Leave properly: each chat ends with OK.

@@ -2,6 +2,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <QRegularExpression>
+
 namespace streamlab {
 
 QString statusCodeName(int code)
@@ -45,6 +47,25 @@ CallStatus makeCallStatus(const grpc::Status& status, double elapsedMs, const QS
     case grpc::StatusCode::UNAUTHENTICATED:
         result.text = QStringLiteral("The server wants a valid token: %1").arg(said);
         break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: {
+        // gRPC's own words for a message over a size limit (4 MiB by
+        // default): say it plainly, with the sizes.
+        static const QRegularExpression kTooLarge(QStringLiteral("(Received|Sent) message larger than max \\((\\d+) vs\\. (\\d+)\\)"));
+        const QRegularExpressionMatch tooLarge = kTooLarge.match(result.serverMessage);
+        if (tooLarge.hasMatch()) {
+            const qint64 limit = tooLarge.captured(3).toLongLong();
+            const QString limitText = limit % (1 << 20) == 0 ? QStringLiteral("%1 MiB (%2 bytes)").arg(limit >> 20).arg(limit)
+                                                             : QStringLiteral("%1 bytes").arg(limit);
+            result.text = tooLarge.captured(1) == QLatin1String("Received")
+                ? QStringLiteral("A message of %1 bytes is larger than the receiving side accepts: at most %2 per message")
+                      .arg(tooLarge.captured(2), limitText)
+                : QStringLiteral("A message of %1 bytes is larger than this side may send: at most %2 per message")
+                      .arg(tooLarge.captured(2), limitText);
+        } else {
+            result.text = said.isEmpty() ? result.codeName : said;
+        }
+        break;
+    }
     default:
         result.text = said.isEmpty() ? result.codeName : said;
         break;

@@ -539,6 +539,12 @@ bool UploadCall::start(const UploadRequest& request, QString* error)
     if (request.chunkSize < 1 || request.chunkSize > kMaxChunkSize)
         return refuse(tr("The chunk size must be between 1 byte and %1 (gRPC's 4 MiB message limit).")
                           .arg(QLocale().formattedDataSize(kMaxChunkSize, 2, QLocale::DataSizeIecFormat)));
+    if (request.name.toUtf8().size() > kMaxNameBytes)
+        return refuse(tr("The upload's name is %1 bytes long in UTF-8; it can be at most %2 bytes.")
+                          .arg(request.name.toUtf8().size()).arg(kMaxNameBytes));
+    if (request.uploadId.toUtf8().size() > kMaxUploadIdBytes)
+        return refuse(tr("The upload id is %1 bytes long; the server takes at most %2.")
+                          .arg(request.uploadId.toUtf8().size()).arg(kMaxUploadIdBytes));
     const QFileInfo info(request.filePath);
     if (!info.exists())
         return refuse(tr("%1 does not exist.").arg(QDir::toNativeSeparators(request.filePath)));

@@ -74,6 +74,11 @@ public:
     static constexpr int kDefaultChunkSize = 64 * 1024;
     // gRPC's default receive limit is 4 MiB per message; leave room for the metadata.
     static constexpr int kMaxChunkSize = 4 * 1024 * 1024 - 4 * 1024;
+    // The first chunk carries the metadata next to a full chunk of data: these
+    // keep it within that 4 KiB of room (the server stores at most 180 bytes
+    // of a name anyway, and takes upload ids of at most 128 characters).
+    static constexpr int kMaxNameBytes = 1024;
+    static constexpr int kMaxUploadIdBytes = 128;
     static constexpr quint32 kMaxServerReadDelayMs = 10000;   // the server's own limit
     static constexpr int kProgressIntervalMs = 33;              // at most ~30 progress updates a second
 

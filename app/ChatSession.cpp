@@ -704,8 +704,15 @@ void ChatSession::onFinished(const CallStatus& status)
         startCall();
         return;
     }
-    const bool stop = m_leaveRequested || m_stopRequested || isPermanent(status.code);
+    // The room refused the JOIN (it is full): stop and say so, rather than
+    // knock on a full door every 8 s forever. Unacknowledged lines are kept
+    // for the next join, as after any stop. (RESOURCE_EXHAUSTED after the
+    // JOIN came back is different: fell behind the room; that reconnects.)
+    const bool refusedJoin = status.code == int(grpc::StatusCode::RESOURCE_EXHAUSTED) && !m_joinConfirmed;
+    const bool stop = m_leaveRequested || m_stopRequested || isPermanent(status.code) || refusedJoin;
     if (stop) {
+        if (refusedJoin)
+            Q_EMIT linesArrived({note(tr("Cannot join (%1): %2.").arg(status.codeName, status.text))});
         m_leaveRequested = false;
         markNotSent();
         m_participants.clear();

@@ -470,6 +470,11 @@ private Q_SLOTS:
     }
     void fastReaderNeverBlocks()
     {
+#if defined(__SANITIZE_THREAD__)
+        // Under TSan the reading app runs 5-15x slower: it is no longer a fast
+        // reader, and the writer then blocks on flow control for real.
+        QSKIP("a fast reader is not fast under TSan");
+#endif
         QFETCH(bool, defaults);
         const SlowWrites w = measureSlowWrites(defaults ? FlowSettings{} : smallWindow(false));
         if (QTest::currentTestFailed())

@@ -23,6 +23,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QSettings>
+#include <QShortcut>
 #include <QStandardPaths>
 #include <QThread>
 #include <QUrl>
@@ -233,7 +234,13 @@ void MainWindow::saveSettings()
 void MainWindow::addLabTab(LabTab* tab, const QString& title)
 {
     m_labTabs.append(tab);
-    m_ui->tabs->addTab(tab, title);
+    const int index = m_ui->tabs->addTab(tab, title);
+    // Ctrl+1 … Ctrl+9: straight to a tab, as in browsers and terminals.
+    if (index < 9) {
+        auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + index)), this);
+        connect(shortcut, &QShortcut::activated, this, [this, index] { m_ui->tabs->setCurrentIndex(index); });
+        m_ui->tabs->setTabToolTip(index, tr("%1 (Ctrl+%2)").arg(title).arg(index + 1));
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -18,6 +18,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTabWidget>
 #include <QtTest>
 
 using namespace streamlab;
@@ -154,6 +155,25 @@ private Q_SLOTS:
         QCOMPARE(again.unaryTab()->findChild<QSpinBox*>(QStringLiteral("deadlineSpin"))->value(), 1234);
         QVERIFY(!QSettings().value(QStringLiteral("connection/history")).toStringList().isEmpty());
         again.close();
+    }
+
+    void ctrlDigitSwitchesTabs()
+    {
+        StartOptions options;
+        options.port = 0;
+        options.dataDir = m_data.path();
+        options.noServer = true;
+        MainWindow window(options);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("tabs"));
+        QVERIFY(tabs);
+        QCOMPARE(tabs->count(), 5);
+        for (int i : {2, 4, 0, 3, 1}) {
+            QTest::keyClick(&window, Qt::Key(Qt::Key_1 + i), Qt::ControlModifier);
+            QCOMPARE(tabs->currentIndex(), i);
+        }
+        window.close();
     }
 
 private:

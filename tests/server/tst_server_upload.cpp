@@ -244,6 +244,7 @@ void TestServerUpload::unsafeNamesStayInside_data()
     QTest::newRow("dotdot only") << QByteArray("..");
     QTest::newRow("hidden") << QByteArray(".bashrc");
     QTest::newRow("300 chars") << QByteArray(296, 'n') + ".txt";
+    QTest::newRow("1,000 chars") << QByteArray(996, 'n') + ".txt";
     QTest::newRow("300 multibyte") << QString(150, QChar(0x00e9)).toUtf8() + ".txt";
     QTest::newRow("nul byte") << QByteArray("evil\0.txt/../../x", 17);
     QTest::newRow("control chars") << QByteArray("a\nb\tc\x7f.txt");

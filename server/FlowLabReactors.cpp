@@ -1,13 +1,13 @@
 #include "FlowLabReactors.h"
 
 #include "FinishOnce.h"
+#include "PacedReader.h"
 
 namespace streamlab::server {
 
 namespace {
 
 constexpr uint32_t kMaxPayloadBytes = (4u << 20) - 1024;   // under the 4 MiB message limit
-constexpr uint32_t kMaxReadDelayMs = 10000;
 
 class ProduceReactor : public FinishOnce<grpc::ServerWriteReactor<Payload>> {
 public:
@@ -75,19 +75,18 @@ private:
     bool writing_ = false;
 };
 
-class ConsumeReactor : public FinishOnce<grpc::ServerReadReactor<Payload>> {
+class ConsumeReactor : public PacedReader<Payload> {
 public:
     ConsumeReactor(ServerState& state, grpc::CallbackServerContext* context, ConsumeResult* result)
-        : state_(state), context_(context), result_(result)
+        : PacedReader(state.scheduler), state_(state), context_(context), result_(result)
     {
-        StartRead(&payload_);
+        startReading();
     }
 
     void OnReadDone(bool ok) override
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        readPending_ = false;
-        if (finished())
+        if (!readCompletedLocked())
             return;
         if (!ok) {
             finishLocked(context_->IsCancelled() ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client")
@@ -95,48 +94,21 @@ public:
             return;
         }
         if (!probe_ && result_->messages() == 0)
-            probe_ = state_.probes.create(payload_.probe_id());
-        const size_t bytes = payload_.ByteSizeLong();
+            probe_ = state_.probes.create(request_.probe_id());
+        const size_t bytes = request_.ByteSizeLong();
         result_->set_messages(result_->messages() + 1);
         result_->set_bytes(result_->bytes() + bytes);
         if (probe_)
             probe_->messageRead(bytes);
-        const uint32_t delay = std::min(payload_.read_delay_ms(), kMaxReadDelayMs);
-        if (delay == 0) {
-            readPending_ = true;
-            StartRead(&payload_);
-            return;
-        }
-        tasks_.postAfter(std::chrono::milliseconds(delay), [this] {
-            std::lock_guard<std::mutex> relock(mutex_);
-            if (finished())
-                return;
-            readPending_ = true;
-            StartRead(&payload_);
-        });
-    }
-
-    void OnCancel() override
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!readPending_)
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
-    }
-
-    void OnDone() override
-    {
-        tasks_.cancelAll();
-        delete this;
+        readNextLocked(request_.read_delay_ms());
     }
 
 private:
+    void cancelledLocked() override { finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client")); }
+
     ServerState& state_;
     grpc::CallbackServerContext* context_;
     ConsumeResult* result_;
-    std::mutex mutex_;
-    Payload payload_;
-    bool readPending_ = true;
-    TaskGroup tasks_{state_.scheduler};   // last: destroyed first
 };
 
 } // namespace

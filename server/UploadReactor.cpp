@@ -1,26 +1,23 @@
 #include "UploadReactor.h"
 
-#include "FinishOnce.h"
+#include "PacedReader.h"
 
 namespace streamlab::server {
 
 namespace {
 
-constexpr uint32_t kMaxReadDelayMs = 10000;
-
-class UploadReactor : public FinishOnce<grpc::ServerReadReactor<Chunk>> {
+class UploadReactor : public PacedReader<Chunk> {
 public:
     UploadReactor(ServerState& state, grpc::CallbackServerContext* context, UploadResult* result)
-        : state_(state), context_(context), result_(result)
+        : PacedReader(state.scheduler), state_(state), context_(context), result_(result)
     {
-        StartRead(&chunk_);
+        startReading();
     }
 
     void OnReadDone(bool ok) override
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        readPending_ = false;
-        if (finished())
+        if (!readCompletedLocked())
             return;
         if (!ok) {
             // The client half-closed (store the file) or the call broke (keep nothing).
@@ -44,7 +41,6 @@ public:
             }
             probe_ = state_.probes.create(chunk_.probe_id());
         }
-        delayMs_ = std::min(chunk_.server_read_delay_ms(), kMaxReadDelayMs);
         const grpc::Status appended = writer_->append(chunk_.data());
         if (!appended.ok()) {
             endLocked(appended);
@@ -52,37 +48,13 @@ public:
         }
         if (probe_)
             probe_->messageRead(chunk_.ByteSizeLong());
-        if (delayMs_ == 0) {
-            readPending_ = true;
-            StartRead(&chunk_);
-            return;
-        }
-        // Demo of a slow consumer: not asking for the next chunk is what
-        // stalls the client's writes (the stream window stays closed).
-        tasks_.postAfter(std::chrono::milliseconds(delayMs_), [this] {
-            std::lock_guard<std::mutex> relock(mutex_);
-            if (finished())
-                return;
-            readPending_ = true;
-            StartRead(&chunk_);
-        });
-    }
-
-    void OnCancel() override
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        // A pending read completes with ok=false by itself; a delayed one must be finished here.
-        if (!readPending_)
-            endLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
-    }
-
-    void OnDone() override
-    {
-        tasks_.cancelAll();
-        delete this;
+        // Demo of a slow consumer: the client's delay, from its latest chunk.
+        readNextLocked(chunk_.server_read_delay_ms());
     }
 
 private:
+    void cancelledLocked() override { endLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client")); }
+
     void commitLocked()
     {
         if (!writer_) {
@@ -124,12 +96,8 @@ private:
     ServerState& state_;
     grpc::CallbackServerContext* context_;
     UploadResult* result_;
-    std::mutex mutex_;
-    Chunk chunk_;
+    Chunk& chunk_ = request_;   // the chunk being read (PacedReader's buffer)
     std::unique_ptr<UploadStore::Writer> writer_;
-    uint32_t delayMs_ = 0;
-    bool readPending_ = true;
-    TaskGroup tasks_{state_.scheduler};   // last: destroyed first
 };
 
 } // namespace

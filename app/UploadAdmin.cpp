@@ -49,6 +49,29 @@ auto withContext(std::mutex& mutex, grpc::ClientContext** slot, Call call)
     return result;
 }
 
+// One blocking ServerAdmin call (on a worker thread): the connection's
+// deadline and token, tracked so that closing the app cancels it, timed, and
+// its status in words. False when it did not succeed (`status` says why).
+template <typename Request, typename Response>
+bool callAdmin(Connection* connection, qint64 deadlineMs, grpc::ClientContext* context,
+               grpc::Status (ServerAdmin::Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+               const Request& request, Response* response, CallStatus* status)
+{
+    const auto channel = connection->channel();
+    if (!channel) {
+        *status = notConnected(connection);
+        return false;
+    }
+    connection->prepare(*context, deadlineMs);
+    auto tracked = CallTracker::track(context);
+    const auto stub = ServerAdmin::NewStub(channel);
+    QElapsedTimer clock;
+    clock.start();
+    const grpc::Status result = (stub.get()->*method)(context, request, response);
+    *status = makeCallStatus(result, double(clock.nsecsElapsed()) / 1e6, connection->target(), deadlineMs);
+    return result.ok();
+}
+
 } // namespace
 
 UploadAdmin::UploadAdmin(Connection* connection, QObject* parent)
@@ -100,21 +123,10 @@ void UploadAdmin::queryStatus(const QString& uploadId)
 UploadListReply UploadAdmin::fetchList(Connection* connection, int limit, qint64 deadlineMs, grpc::ClientContext* context)
 {
     UploadListReply reply;
-    const auto channel = connection->channel();
-    if (!channel) {
-        reply.status = notConnected(connection);
-        return reply;
-    }
-    connection->prepare(*context, deadlineMs);
-    auto tracked = CallTracker::track(context);
     ListUploadsRequest request;
     request.set_limit(uint32_t(std::max(0, limit)));
     UploadList list;
-    QElapsedTimer clock;
-    clock.start();
-    const grpc::Status status = ServerAdmin::NewStub(channel)->ListUploads(context, request, &list);
-    reply.status = makeCallStatus(status, double(clock.nsecsElapsed()) / 1e6, connection->target(), deadlineMs);
-    if (!status.ok())
+    if (!callAdmin(connection, deadlineMs, context, &ServerAdmin::Stub::ListUploads, request, &list, &reply.status))
         return reply;
     reply.uploads.reserve(list.uploads_size());
     for (const StoredUpload& stored : list.uploads()) {
@@ -134,21 +146,10 @@ UploadStatusReply UploadAdmin::fetchStatus(Connection* connection, const QString
 {
     UploadStatusReply reply;
     reply.state.uploadId = uploadId;
-    const auto channel = connection->channel();
-    if (!channel) {
-        reply.status = notConnected(connection);
-        return reply;
-    }
-    connection->prepare(*context, deadlineMs);
-    auto tracked = CallTracker::track(context);
     UploadStatusRequest request;
     request.set_upload_id(uploadId.toStdString());
     UploadStatus answer;
-    QElapsedTimer clock;
-    clock.start();
-    const grpc::Status status = ServerAdmin::NewStub(channel)->GetUploadStatus(context, request, &answer);
-    reply.status = makeCallStatus(status, double(clock.nsecsElapsed()) / 1e6, connection->target(), deadlineMs);
-    if (!status.ok())
+    if (!callAdmin(connection, deadlineMs, context, &ServerAdmin::Stub::GetUploadStatus, request, &answer, &reply.status))
         return reply;
     reply.state.exists = answer.exists();
     reply.state.offset = answer.offset();

@@ -5,6 +5,8 @@
 // killed with SIGKILL or stopped with SIGTERM. Whatever is still running when
 // the object goes is killed and waited for.
 
+#include "TimingScale.h"
+
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
@@ -13,16 +15,6 @@
 #include <QStringList>
 
 namespace streamlab::test {
-
-// Sanitizer builds run several times slower: the few timing bounds the
-// issue demands scale with this (as tests/server/ClientSupport.h does).
-#if defined(__SANITIZE_THREAD__)
-constexpr int kTimingScale = 10;
-#elif defined(__SANITIZE_ADDRESS__)
-constexpr int kTimingScale = 3;
-#else
-constexpr int kTimingScale = 1;
-#endif
 
 class ServerProcess {
 public:

@@ -6,6 +6,8 @@
 // sleeps). Every helper cancels and waits for its call in its destructor, so a
 // failing test never leaves a call behind.
 
+#include "TimingScale.h"
+
 #include "ServerState.h"
 #include "Sha256.h"
 #include "TestServer.h"
@@ -38,16 +40,6 @@
 namespace streamlab::test {
 
 using Clock = std::chrono::steady_clock;
-
-// Sanitizer builds run several times slower: waits and the few timing
-// assertions scale with this.
-#if defined(__SANITIZE_THREAD__)
-constexpr int kTimingScale = 10;
-#elif defined(__SANITIZE_ADDRESS__)
-constexpr int kTimingScale = 3;
-#else
-constexpr int kTimingScale = 1;
-#endif
 
 // Generous: a loaded CI machine may be slow, a passing test never waits this long.
 constexpr int kWaitMs = 15000 * kTimingScale;

@@ -65,6 +65,36 @@ double percentileOf(std::vector<double> values, double p)
     return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
 }
 
+std::optional<Result> compareLatencies(const QString& scenario, int runs,
+                                       const std::function<std::vector<double>(double* guiGapMs)>& appRun,
+                                       const std::function<std::vector<double>()>& baselineRun)
+{
+    std::vector<double> appP50, appP99, baseP50, baseP99, gaps;
+    for (int run = 0; run < runs; ++run) {
+        double gap = 0;
+        const auto app = appRun(&gap);
+        const auto base = baselineRun();
+        if (app.empty() || base.empty())
+            return std::nullopt;
+        appP50.push_back(percentileOf(app, 50));
+        appP99.push_back(percentileOf(app, 99));
+        baseP50.push_back(percentileOf(base, 50));
+        baseP99.push_back(percentileOf(base, 99));
+        gaps.push_back(gap);
+    }
+    Result result;
+    result.scenario = scenario;
+    result.unit = QStringLiteral("us_p50");
+    result.app = median(appP50);
+    result.baseline = median(baseP50);
+    result.higherIsBetter = false;
+    result.guiMaxGapMs = *std::max_element(gaps.begin(), gaps.end());
+    result.extra.insert(QStringLiteral("app_p99_us"), median(appP99));
+    result.extra.insert(QStringLiteral("baseline_p99_us"), median(baseP99));
+    result.extra.insert(QStringLiteral("runs"), runs);
+    return result;
+}
+
 double currentRssMb()
 {
     std::ifstream status("/proc/self/status");

@@ -67,6 +67,15 @@ struct Registrar {
 
 double median(std::vector<double> values);
 double percentileOf(std::vector<double> values, double p);
+
+// A latency scenario: `runs` alternating samples of the app's path (which
+// also reports its largest GUI gap) and the baseline, each a list of
+// latencies in µs. The result: medians of the per-run p50s (app, baseline)
+// and p99s (extra app_p99_us, baseline_p99_us), the largest GUI gap, and
+// "runs". Empty when a run failed (an empty sample).
+std::optional<Result> compareLatencies(const QString& scenario, int runs,
+                                       const std::function<std::vector<double>(double* guiGapMs)>& appRun,
+                                       const std::function<std::vector<double>()>& baselineRun);
 // Resident set size of this process now, in MB.
 double currentRssMb();
 double peakRssMb();

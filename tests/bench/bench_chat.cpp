@@ -357,32 +357,14 @@ QList<Result> runChatRtt(Environment& env, const Options& options)
     if (baselineRoundTrips(bare, 20, lastSeq()).empty())
         return {};
 
-    std::vector<double> appP50, appP99, baseP50, baseP99, gaps;
-    for (int run = 0; run < options.runs; ++run) {
-        double gap = 0;
-        const auto app = appRoundTrips(connection, lines, &gap);
-        const auto base = baselineRoundTrips(bare, lines, lastSeq());
-        if (app.empty() || base.empty())
-            return {};
-        appP50.push_back(percentileOf(app, 50));
-        appP99.push_back(percentileOf(app, 99));
-        baseP50.push_back(percentileOf(base, 50));
-        baseP99.push_back(percentileOf(base, 99));
-        gaps.push_back(gap);
-    }
-    Result result;
-    result.scenario = QStringLiteral("chat_rtt");
-    result.unit = QStringLiteral("us_p50");
-    result.app = median(appP50);
-    result.baseline = median(baseP50);
-    result.higherIsBetter = false;
-    result.guiMaxGapMs = *std::max_element(gaps.begin(), gaps.end());
-    result.extra.insert(QStringLiteral("app_p99_us"), median(appP99));
-    result.extra.insert(QStringLiteral("baseline_p99_us"), median(baseP99));
-    result.extra.insert(QStringLiteral("target_ratio_max"), 1.3);
-    result.extra.insert(QStringLiteral("lines_per_run"), lines);
-    result.extra.insert(QStringLiteral("runs"), options.runs);
-    return {result};
+    auto result = compareLatencies(
+        QStringLiteral("chat_rtt"), options.runs, [&](double* gap) { return appRoundTrips(connection, lines, gap); },
+        [&] { return baselineRoundTrips(bare, lines, lastSeq()); });
+    if (!result)
+        return {};
+    result->extra.insert(QStringLiteral("target_ratio_max"), 1.3);
+    result->extra.insert(QStringLiteral("lines_per_run"), lines);
+    return {*result};
 }
 
 // ---------------------------------------------------------------- chat_fanout

@@ -79,31 +79,13 @@ QList<Result> runUnary(Environment& env, const Options& options)
     appLatencies(connection, 20, &ignored);
     baselineLatencies(bare, 20);
 
-    std::vector<double> appP50, appP99, baseP50, baseP99, gaps;
-    for (int run = 0; run < options.runs; ++run) {
-        double gap = 0;
-        const auto app = appLatencies(connection, calls, &gap);
-        const auto base = baselineLatencies(bare, calls);
-        if (app.empty() || base.empty())
-            return {};
-        appP50.push_back(percentileOf(app, 50));
-        appP99.push_back(percentileOf(app, 99));
-        baseP50.push_back(percentileOf(base, 50));
-        baseP99.push_back(percentileOf(base, 99));
-        gaps.push_back(gap);
-    }
-    Result result;
-    result.scenario = QStringLiteral("unary");
-    result.unit = QStringLiteral("us_p50");
-    result.app = median(appP50);
-    result.baseline = median(baseP50);
-    result.higherIsBetter = false;
-    result.guiMaxGapMs = *std::max_element(gaps.begin(), gaps.end());
-    result.extra.insert(QStringLiteral("app_p99_us"), median(appP99));
-    result.extra.insert(QStringLiteral("baseline_p99_us"), median(baseP99));
-    result.extra.insert(QStringLiteral("calls_per_run"), calls);
-    result.extra.insert(QStringLiteral("runs"), options.runs);
-    return {result};
+    auto result = compareLatencies(
+        QStringLiteral("unary"), options.runs, [&](double* gap) { return appLatencies(connection, calls, gap); },
+        [&] { return baselineLatencies(bare, calls); });
+    if (!result)
+        return {};
+    result->extra.insert(QStringLiteral("calls_per_run"), calls);
+    return {*result};
 }
 
 } // namespace

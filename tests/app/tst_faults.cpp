@@ -28,6 +28,8 @@
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include "RandomFile.h"
+
 #include <QtTest>
 
 using namespace streamlab;
@@ -38,24 +40,6 @@ namespace {
 constexpr int kWaitMs = 30000 * kTimingScale;   // generous: a passing test never waits this long
 constexpr qint64 kUnavailableWithinMs = 2000 * kTimingScale;
 
-QString writeRandomFile(const QString& path, qint64 size, quint32 seed)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return {};
-    QRandomGenerator rng(seed);
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    QByteArray block(1 << 20, Qt::Uninitialized);
-    for (qint64 done = 0; done < size;) {
-        const qint64 n = std::min<qint64>(block.size(), size - done);
-        rng.fillRange(reinterpret_cast<quint32*>(block.data()), block.size() / 4);
-        if (file.write(block.constData(), n) != n)
-            return {};
-        hash.addData(QByteArrayView(block.constData(), n));
-        done += n;
-    }
-    return QString::fromLatin1(hash.result().toHex());
-}
 
 // Counts what a chat participant saw, by text and by client id.
 struct ChatLog {

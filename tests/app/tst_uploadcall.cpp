@@ -19,6 +19,8 @@
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include "RandomFile.h"
+
 #include <QtTest>
 
 #include <csignal>
@@ -27,30 +29,12 @@
 
 using namespace streamlab;
 using streamlab::test::TestServer;
+using streamlab::test::writeRandomFile;
 
 namespace {
 
 constexpr int kWaitMs = 60000;   // generous: a loaded machine may be slow; a passing test never waits this long
 
-// A file of `size` random bytes; returns its SHA-256 (hex), computed here, not by streamlab::Sha256.
-QString writeRandomFile(const QString& path, qint64 size, quint32 seed)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return {};
-    QRandomGenerator rng(seed);
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    QByteArray block(1 << 20, Qt::Uninitialized);
-    qint64 done = 0;
-    while (done < size) {
-        const qint64 n = std::min<qint64>(block.size(), size - done);
-        rng.fillRange(reinterpret_cast<quint32*>(block.data()), block.size() / 4);
-        file.write(block.constData(), n);
-        hash.addData(QByteArrayView(block.constData(), n));
-        done += n;
-    }
-    return QString::fromLatin1(hash.result().toHex());
-}
 
 QString sha256OfFile(const QString& path)
 {

@@ -23,32 +23,18 @@
 #include <QSettings>
 #include <QSpinBox>
 #include <QTemporaryDir>
+#include "RandomFile.h"
+
 #include <QtTest>
 
 using namespace streamlab;
 using streamlab::test::TestServer;
+using streamlab::test::writeRandomFile;
 
 namespace {
 
 constexpr int kWaitMs = 60000;
 
-QString writeRandomFile(const QString& path, qint64 size, quint32 seed)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return {};
-    QRandomGenerator rng(seed);
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    QByteArray block(1 << 20, Qt::Uninitialized);
-    for (qint64 done = 0; done < size;) {
-        const qint64 n = std::min<qint64>(block.size(), size - done);
-        rng.fillRange(reinterpret_cast<quint32*>(block.data()), block.size() / 4);
-        file.write(block.constData(), n);
-        hash.addData(QByteArrayView(block.constData(), n));
-        done += n;
-    }
-    return QString::fromLatin1(hash.result().toHex());
-}
 
 } // namespace
 

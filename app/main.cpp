@@ -2,6 +2,7 @@
 // reads the command line and shows the window.
 #include "MainWindow.h"
 #include "StopSignals.h"
+#include "WorkerPriority.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -13,6 +14,9 @@
 int main(int argc, char* argv[])
 {
     QApplication app(argc, argv);
+    // Every thread but this one (gRPC's, the bundled server's, ours) yields
+    // to the GUI when the CPUs are busy: see WorkerPriority.h.
+    streamlab::WorkerPriority workerPriority;
     // Ctrl+C or SIGTERM closes the window the normal way (settings saved,
     // calls cancelled, the bundled server stopped) and exits with 0.
     streamlab::StopSignals stopSignals;

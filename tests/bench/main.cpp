@@ -1,5 +1,6 @@
 // streamlab-bench [--scenario NAME]... [--json] [--runs N] [--quick] [--list]
 #include "Bench.h"
+#include "WorkerPriority.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -16,6 +17,8 @@ int main(int argc, char* argv[])
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
+    // As the app does (app/main.cpp): the baselines run under it too, on the same gRPC threads.
+    streamlab::WorkerPriority workerPriority;
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Streamlab benchmarks: the app's path against a bare grpc++ baseline, same server, same run."));
     parser.addHelpOption();

@@ -76,6 +76,11 @@ double percentileOf(std::vector<double> values, double p);
 std::optional<Result> compareLatencies(const QString& scenario, int runs,
                                        const std::function<std::vector<double>(double* guiGapMs)>& appRun,
                                        const std::function<std::vector<double>()>& baselineRun);
+// `streamlab-bench --upload-client ADDRESS,CHUNK,FILE`: one upload through
+// UploadCall in this (fresh) process, for the upload scenario's memory
+// figure; prints one JSON line, returns the exit code.
+int runUploadClient(const QString& spec);
+
 // Resident set size of this process now, in MB.
 double currentRssMb();
 double peakRssMb();

@@ -5,8 +5,9 @@
 // sync ClientWriter loop that reads the same file with the same chunk size
 // and writes it to the same server. One result line per chunk size (64 KiB,
 // 1 MiB). Each line also carries the peak RSS of a 1 GB upload through
-// UploadCall with that chunk size, sent to a streamlab-server in another
-// process when one is found, so that the figure is the client's.
+// UploadCall with that chunk size, run in a fresh process (this program
+// again, with --upload-client) and sent to a streamlab-server in a third
+// one, so that the figure is the client's alone whatever ran before it.
 //
 // Both sides send the same first-chunk metadata (upload_id, name, size), so
 // the server does the same work for both (it writes, hashes and fsyncs the
@@ -25,6 +26,7 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -125,7 +127,8 @@ struct AppRun {
     QString error;
 };
 
-AppRun appUpload(Environment& env, Connection& connection, const QString& path, qint64 size, int chunkSize)
+// `env`: the server whose store the upload is removed from afterwards (none: leave it).
+AppRun appUpload(Environment* env, Connection& connection, const QString& path, qint64 size, int chunkSize)
 {
     AppRun run;
     UploadCall call(&connection);
@@ -166,7 +169,8 @@ AppRun appUpload(Environment& env, Connection& connection, const QString& path, 
     run.guiMaxWorkMs = work.maxWorkMs;
     run.guiWorkInLongestGapMs = work.workInLongestGapMs;
     const UploadOutcome& outcome = call.outcome();
-    removeStored(env, outcome.storedName);
+    if (env)
+        removeStored(*env, outcome.storedName);
     if (!finished || !outcome.hashesMatch() || outcome.bytesReceived != size) {
         run.error = finished ? outcome.text() : QStringLiteral("no answer in 10 minutes");
         if (finished && outcome.ok() && !outcome.hashesMatch())
@@ -304,6 +308,39 @@ private:
     QString m_address;
 };
 
+// The 1 GB upload's run, in a process that does nothing else: this program
+// again, as `--upload-client ADDRESS,CHUNK,FILE` (runUploadClient below),
+// which answers with one JSON line. Then the RSS is the client's own — Qt,
+// gRPC and UploadCall — and not what earlier scenarios left in this
+// process's heap (the events scenario's 100,000 rows, freed but not returned).
+bool uploadInFreshProcess(const QString& address, const QString& path, int chunkSize, AppRun* run, double* rssBefore, QString* why)
+{
+    QProcess child;
+    child.setProgram(QCoreApplication::applicationFilePath());
+    child.setArguments({QStringLiteral("--upload-client"), QStringLiteral("%1,%2,%3").arg(address).arg(chunkSize).arg(path)});
+    child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    child.start();
+    if (!child.waitForFinished(15 * 60 * 1000)) {
+        *why = QStringLiteral("the upload client did not finish: %1").arg(child.errorString());
+        child.kill();
+        child.waitForFinished(5000);
+        return false;
+    }
+    const QList<QByteArray> lines = child.readAllStandardOutput().trimmed().split('\n');
+    const QJsonObject answer = QJsonDocument::fromJson(lines.value(lines.size() - 1)).object();
+    if (answer.isEmpty() || !answer.value(QStringLiteral("ok")).toBool()) {
+        *why = answer.value(QStringLiteral("error")).toString(QStringLiteral("the upload client exited with %1").arg(child.exitCode()));
+        return false;
+    }
+    run->ok = true;
+    run->mbps = answer.value(QStringLiteral("mbps")).toDouble();
+    run->peakRssMb = answer.value(QStringLiteral("peak_rss_mb")).toDouble();
+    run->guiGapMs = answer.value(QStringLiteral("gui_max_gap_ms")).toDouble();
+    run->guiMaxWorkMs = answer.value(QStringLiteral("gui_max_work_ms")).toDouble();
+    *rssBefore = answer.value(QStringLiteral("rss_before_mb")).toDouble();
+    return true;
+}
+
 // What hashing alone costs here: SHA-256 of the file (from the page cache),
 // as the app's reader does it, in MB/s.
 double sha256Mbps(const QString& path)
@@ -343,10 +380,10 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
     }
     const std::vector<int> chunkSizes{64 * 1024, 1024 * 1024};
 
-    // Memory first, while this process is fresh: a 1 GB upload per chunk
-    // size, to a streamlab-server in another process when there is one, so
-    // that the process's RSS is the client's (plus Qt, gRPC and the idle
-    // in-process server: an upper bound).
+    // Memory: a 1 GB upload per chunk size, from a fresh process to a
+    // streamlab-server in another one. Without a streamlab-server to start,
+    // from this process to the in-process server (client and server
+    // together: an upper bound).
     struct BigRun {
         AppRun run;
         double rssBefore = 0;
@@ -358,16 +395,16 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         BigRun big;
         QTemporaryDir childData(dir.filePath(QStringLiteral("server-XXXXXX")));
         ChildServer child;
-        Connection target;
         QString why;
-        if (child.start(childData.path(), &why) && target.connectTo(child.address(), &why)) {
-            big.separateServer = true;
-        } else {
+        big.separateServer = child.start(childData.path(), &why)
+            && uploadInFreshProcess(child.address(), bigFile, chunkSize, &big.run, &big.rssBefore, &why);
+        if (!big.separateServer) {
             big.why = why;
+            Connection target;
             target.connectTo(QString::fromStdString(env.address()), &why);
+            big.rssBefore = currentRssMb();
+            big.run = appUpload(&env, target, bigFile, bigBytes, chunkSize);
         }
-        big.rssBefore = currentRssMb();
-        big.run = appUpload(env, target, bigFile, bigBytes, chunkSize);
         if (!big.run.ok) {
             std::fprintf(stderr, "upload: %lld-byte run failed: %s\n", bigBytes, qPrintable(big.run.error));
             return {};
@@ -385,7 +422,7 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         const int chunkSize = chunkSizes[i];
         const BigRun& big = bigRuns[i];
         // Warm both paths up (connections, page cache, allocator).
-        appUpload(env, connection, runFile, runBytes, chunkSize);
+        appUpload(&env, connection, runFile, runBytes, chunkSize);
         QString baseError;
         baselineUpload(env, bare, runFile, runBytes, chunkSize, &baseError);
 
@@ -394,7 +431,7 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
             // Alternate which side goes first.
             auto one = [&](bool appSide) -> bool {
                 if (appSide) {
-                    const AppRun r = appUpload(env, connection, runFile, runBytes, chunkSize);
+                    const AppRun r = appUpload(&env, connection, runFile, runBytes, chunkSize);
                     if (!r.ok) {
                         std::fprintf(stderr, "upload: app run failed: %s\n", qPrintable(r.error));
                         return false;
@@ -456,8 +493,8 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         result.extra.insert(QStringLiteral("rss_growth_mb"), std::round((big.run.peakRssMb - big.rssBefore) * 10) / 10);
         result.extra.insert(QStringLiteral("rss_note"),
                             big.separateServer
-                                ? QStringLiteral("peak VmRSS of the bench process during the big upload, sent to streamlab-server in "
-                                                 "another process: the client with Qt, gRPC and the idle in-process server")
+                                ? QStringLiteral("peak VmRSS of a fresh process that only runs the big upload (Qt, gRPC, UploadCall), "
+                                                 "sent to streamlab-server in another process")
                                 : QStringLiteral("peak VmRSS of the bench process during the big upload to the in-process server "
                                                  "(client and server together; %1)").arg(big.why));
         results.append(result);
@@ -466,6 +503,35 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
 }
 
 } // namespace
+
+int runUploadClient(const QString& spec)
+{
+    // ADDRESS,CHUNK,FILE (the file last: a path may hold commas).
+    const QString address = spec.section(QLatin1Char(','), 0, 0);
+    const int chunkSize = spec.section(QLatin1Char(','), 1, 1).toInt();
+    const QString path = spec.section(QLatin1Char(','), 2);
+    QJsonObject answer;
+    auto reply = [&answer](bool ok) {
+        answer.insert(QStringLiteral("ok"), ok);
+        std::printf("%s\n", QJsonDocument(answer).toJson(QJsonDocument::Compact).constData());
+        return ok ? 0 : 1;
+    };
+    Connection connection;
+    QString why;
+    if (chunkSize <= 0 || !QFileInfo(path).isFile() || !connection.connectTo(address, &why)) {
+        answer.insert(QStringLiteral("error"), why.isEmpty() ? QStringLiteral("usage: --upload-client ADDRESS,CHUNK,FILE") : why);
+        return reply(false);
+    }
+    const double rssBefore = currentRssMb();
+    const AppRun run = appUpload(nullptr, connection, path, QFileInfo(path).size(), chunkSize);
+    answer.insert(QStringLiteral("error"), run.error);
+    answer.insert(QStringLiteral("mbps"), run.mbps);
+    answer.insert(QStringLiteral("peak_rss_mb"), run.peakRssMb);
+    answer.insert(QStringLiteral("rss_before_mb"), rssBefore);
+    answer.insert(QStringLiteral("gui_max_gap_ms"), run.guiGapMs);
+    answer.insert(QStringLiteral("gui_max_work_ms"), run.guiMaxWorkMs);
+    return reply(run.ok);
+}
 
 STREAMLAB_BENCH_SCENARIO(upload, QStringLiteral("upload"),
                          QStringLiteral("UploadChunks MB/s: UploadCall (reader thread, client SHA-256, callback writer) vs a bare "

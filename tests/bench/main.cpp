@@ -27,8 +27,13 @@ int main(int argc, char* argv[])
     const QCommandLineOption runsOption(QStringLiteral("runs"), QStringLiteral("Runs per side, alternating (default 5)."), QStringLiteral("N"), QStringLiteral("5"));
     const QCommandLineOption quickOption(QStringLiteral("quick"), QStringLiteral("Small workloads (a smoke test, not a measurement)."));
     const QCommandLineOption listOption(QStringLiteral("list"), QStringLiteral("List the scenarios."));
-    parser.addOptions({scenarioOption, jsonOption, runsOption, quickOption, listOption});
+    QCommandLineOption uploadClientOption(QStringLiteral("upload-client"), QStringLiteral("(internal) one upload, for the upload scenario."),
+                                          QStringLiteral("ADDRESS,CHUNK,FILE"));
+    uploadClientOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({scenarioOption, jsonOption, runsOption, quickOption, listOption, uploadClientOption});
     parser.process(app);
+    if (parser.isSet(uploadClientOption))
+        return runUploadClient(parser.value(uploadClientOption));
 
     QTextStream out(stdout);
     if (parser.isSet(listOption)) {

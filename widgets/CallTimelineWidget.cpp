@@ -56,7 +56,6 @@ CallTimelineWidget::CallTimelineWidget(QWidget* parent)
     m_ui->tableView->setModel(m_model);
     m_ui->tableView->setItemDelegate(new PaddedDelegate(m_ui->tableView));
     m_ui->clearButton->setIcon(style()->standardIcon(QStyle::SP_DialogResetButton));
-    m_ui->summaryLabel->installEventFilter(this);
     setUpColumns();
 
     connect(m_ui->clearButton, &QToolButton::clicked, m_model, &CallTimelineModel::clear);
@@ -172,22 +171,7 @@ void CallTimelineWidget::updateSummary()
         }
     }
     badge->setToolTip(t.finished ? t.statusMessage : QString());
-    m_ui->summaryLabel->setToolTip(m_summary);
-    showElidedSummary();
-}
-
-void CallTimelineWidget::showElidedSummary()
-{
-    QLabel* label = m_ui->summaryLabel;
-    const int width = label->contentsRect().width();
-    label->setText(width > 0 ? label->fontMetrics().elidedText(m_summary, Qt::ElideRight, width) : m_summary);
-}
-
-bool CallTimelineWidget::eventFilter(QObject* watched, QEvent* event)
-{
-    if (watched == m_ui->summaryLabel && event->type() == QEvent::Resize)
-        showElidedSummary();
-    return QWidget::eventFilter(watched, event);
+    m_ui->summaryLabel->setText(m_summary);   // elided to its width, whole in its tooltip
 }
 
 void CallTimelineWidget::changeEvent(QEvent* event)

@@ -40,13 +40,11 @@ public:
     QString summaryText() const { return m_summary; }
 
 protected:
-    bool eventFilter(QObject* watched, QEvent* event) override;
     void changeEvent(QEvent* event) override;
 
 private:
     void setUpColumns();
     void updateSummary();
-    void showElidedSummary();
 
     std::unique_ptr<Ui::CallTimelineWidget> m_ui;
     CallTimelineModel* m_model = nullptr;

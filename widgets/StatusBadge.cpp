@@ -22,6 +22,11 @@ StatusBadge::StatusBadge(QWidget* parent)
 
 void StatusBadge::setState(const QString& text, Tone tone)
 {
+    // A running call reports the same state on every frame: only a change
+    // may cost a relayout of the window.
+    if (m_stateShown && text == this->text() && tone == m_tone)
+        return;
+    m_stateShown = true;
     m_tone = tone;
     QPalette p = palette();
     p.setColor(QPalette::WindowText, textColour(tone));

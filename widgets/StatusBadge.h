@@ -41,6 +41,7 @@ protected:
 
 private:
     Tone m_tone = Tone::Neutral;
+    bool m_stateShown = false;
 };
 
 } // namespace streamlab

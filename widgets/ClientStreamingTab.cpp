@@ -87,9 +87,8 @@ ClientStreamingTab::ClientStreamingTab(Connection* connection, QWidget* parent)
     m_ui->matchLabel->setFont(markFont);
     m_ui->matchLabel->setTextFormat(Qt::RichText);
     m_ui->blockedValue->setTextFormat(Qt::RichText);
-    // Long figures wrap instead of widening the window.
-    for (QLabel* value : {m_ui->sentValue, m_ui->rateValue, m_ui->etaValue, m_ui->elapsedValue, m_ui->blockedValue})
-        value->setWordWrap(true);
+    // The live figures (LiveValueLabel) keep one line and only ever grow: the
+    // blocked-time line starts wide enough for its longest usual text.
     m_ui->blockedValue->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("now 10,000 ms · max 10,000 ms ·")));
     m_ui->fileInfoLabel->setTextFormat(Qt::RichText);
 
@@ -429,16 +428,16 @@ void ClientStreamingTab::showProgress(const UploadProgress& p)
     QString sent = tr("%1 of %2").arg(formatBytes(p.sentBytes), formatBytes(p.totalBytes));
     if (p.resumedFrom > 0)
         sent += tr(" · resumed at %1").arg(formatBytes(p.resumedFrom));
-    m_ui->sentValue->setText(sent);
+    m_ui->sentValue->showValue(sent);
     const bool moving = p.phase == Phase::Sending || p.phase == Phase::Finishing;
-    m_ui->rateValue->setText(moving ? tr("%1 MB/s").arg(QLocale().toString(p.megabytesPerSecond(), 'f', 1)) : QStringLiteral("—"));
-    m_ui->etaValue->setText(p.phase == Phase::Sending ? formatDuration(p.etaSeconds) : QStringLiteral("—"));
-    m_ui->elapsedValue->setText(elapsedText(p.elapsedMs));
+    m_ui->rateValue->showValue(moving ? tr("%1 MB/s").arg(QLocale().toString(p.megabytesPerSecond(), 'f', 1)) : QStringLiteral("—"));
+    m_ui->etaValue->showValue(p.phase == Phase::Sending ? formatDuration(p.etaSeconds) : QStringLiteral("—"));
+    m_ui->elapsedValue->showValue(elapsedText(p.elapsedMs));
 
     QString blocked = tr("max %1 · total %2").arg(msText(p.maxWriteMs), elapsedText(p.blockedMs)).toHtmlEscaped();
     if (p.writePending && p.currentWriteMs >= 50)
         blocked = coloured(tr("now %1").arg(msText(p.currentWriteMs)), kWarn, true) + QStringLiteral(" · ") + blocked;
-    m_ui->blockedValue->setText(blocked);
+    m_ui->blockedValue->showValue(blocked);
 
     if (moving) {
         const double t = p.elapsedMs / 1000.0;

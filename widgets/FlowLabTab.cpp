@@ -471,17 +471,17 @@ void FlowLabTab::showFigures()
         m_ui->onsetValue->setText(m_hasSample ? tr("no stall so far") : tr("—"));
     }
     if (!m_hasSample) {
-        for (QLabel* l : {m_ui->stallsValue, m_ui->inFlightValue, m_ui->totalsValue, m_ui->writesValue})
-            l->setText(tr("—"));
+        for (LiveValueLabel* l : {m_ui->stallsValue, m_ui->inFlightValue, m_ui->totalsValue, m_ui->writesValue})
+            l->showValue(tr("—"));
         return;
     }
-    m_ui->stallsValue->setText(m_summary.stalls ? tr("%1 (longest %2 ms)").arg(m_summary.stalls).arg(qRound(m_summary.longestStallMs))
+    m_ui->stallsValue->showValue(m_summary.stalls ? tr("%1 (longest %2 ms)").arg(m_summary.stalls).arg(qRound(m_summary.longestStallMs))
                                                 : tr("none"));
-    m_ui->inFlightValue->setText(tr("%1 / %2").arg(FlowLabCall::sizeText(m_lastSample.inFlightBytes),
+    m_ui->inFlightValue->showValue(tr("%1 / %2").arg(FlowLabCall::sizeText(m_lastSample.inFlightBytes),
                                                    FlowLabCall::sizeText(m_summary.maxInFlightBytes)));
-    m_ui->totalsValue->setText(tr("%1 / %2").arg(FlowLabCall::sizeText(m_lastSample.senderBytes),
+    m_ui->totalsValue->showValue(tr("%1 / %2").arg(FlowLabCall::sizeText(m_lastSample.senderBytes),
                                                  FlowLabCall::sizeText(m_lastSample.consumedBytes)));
-    m_ui->writesValue->setText(tr("%1 ms · %n over 50 ms", nullptr, int(m_lastSample.slowWrites))
+    m_ui->writesValue->showValue(tr("%1 ms · %n over 50 ms", nullptr, int(m_lastSample.slowWrites))
                                    .arg(qRound(m_lastSample.maxWriteMs)));
 }
 

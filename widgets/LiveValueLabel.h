@@ -16,9 +16,10 @@ class LiveValueLabel : public QLabel {
 public:
     explicit LiveValueLabel(QWidget* parent = nullptr);
 
-    // Shows `text` (plain text, lines split at '\n'); grows the label when it
-    // does not fit, never shrinks it (a value that shrinks and grows again
-    // would move its neighbours back and forth).
+    // Shows `text` (plain text unless the form sets another textFormat;
+    // never wrapped); grows the label when it does not fit, never shrinks it
+    // (a value that shrinks and grows again would move its neighbours back
+    // and forth).
     void showValue(const QString& text);
 };
 

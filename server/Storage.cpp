@@ -71,17 +71,19 @@ bool seedUsers(Database& db, int users)
 bool seedEvents(Database& db, int events)
 {
     // Spread evenly (with jitter) from 2024-01-01 to now, in time order, so
-    // that id order is time order (ListEvents pages by id).
+    // that id order is time order (ListEvents pages by id). Event i falls at
+    // a random point of its own slot [i, i + 1) × step: the jitter never adds
+    // up (a random walk of 120,000 steps overshot "now" by a day or two, and
+    // the clamped tail then had hundreds of events at the same millisecond).
     const int64_t nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count();
     const int64_t span = std::max<int64_t>(nowMs - kHistoryStartMs, events);
-    const int64_t step = span / std::max(events, 1);
+    const int64_t step = std::max<int64_t>(1, span / std::max(events, 1));
     EventFactory factory(2024);
     std::mt19937_64 jitter(7);
     Statement insert = db.prepare("INSERT INTO events(time_ms, type, data) VALUES (?,?,?)");
-    int64_t timeMs = kHistoryStartMs;
     for (int i = 0; i < events; ++i) {
-        timeMs += 1 + int64_t(jitter() % uint64_t(std::max<int64_t>(2 * step, 2)));
+        const int64_t timeMs = kHistoryStartMs + int64_t(i) * step + int64_t(jitter() % uint64_t(step));
         const EventRecord event = factory.make(std::min(timeMs, nowMs));
         insert.reset();
         insert.bind(1, event.timeMs).bind(2, event.type).bind(3, event.data);

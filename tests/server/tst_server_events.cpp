@@ -104,6 +104,17 @@ void TestServerEvents::historyAfterDateInIdOrder()
     QCOMPARE(all_.front().id(), int64_t(1));
     QCOMPARE(all_.back().id(), int64_t(5000));
     QVERIFY2(types.size() >= 5, "several event types");
+    // Spread over the whole span: each event in its own slot of (now - start) / N,
+    // so no two share a time and none is more than two slots after the one before
+    // (jitter that added up used to pile the tail onto "now").
+    const int64_t slot = (now - start) / int64_t(all_.size());
+    for (size_t i = 1; i < all_.size(); ++i) {
+        const int64_t gap = all_[i].time_ms() - all_[i - 1].time_ms();
+        QVERIFY2(gap > 0 && gap < 2 * slot + 1000, qPrintable(QStringLiteral("events %1 and %2 are %3 ms apart (slot %4 ms)")
+                                                                  .arg(i).arg(i + 1).arg(gap).arg(slot)));
+    }
+    QVERIFY(all_.front().time_ms() < start + 2 * slot);
+    QVERIFY(all_.back().time_ms() > now - 2 * slot - 60000);
 
     // No `after`: the same history.
     Listing none = listEvents(*stub_, EventFilter());

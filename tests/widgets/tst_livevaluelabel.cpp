@@ -55,7 +55,7 @@ void TestLiveValueLabel::valueFitsAndNeverShrinks()
 }
 
 // Layout requests the window of `label` receives while `update(i)` sets 50 values.
-int layoutRequestsWhileUpdating(QLabel* label, const std::function<void(int)>& update)
+static int layoutRequestsWhileUpdating(QLabel* label, const std::function<void(int)>& update)
 {
     QWidget window;
     auto* layout = new QHBoxLayout(&window);

@@ -33,7 +33,7 @@ public:
     // Lowers every thread of the process but the GUI thread; returns how
     // many it lowered this time (0 when all were lowered already).
     int lowerWorkers();
-    // Threads found at a lower priority than the GUI thread's so far.
+    // Threads this object has lowered so far.
     int lowered() const { return m_lowered; }
 
 private:

@@ -135,6 +135,10 @@ bool TestFileWriter::start(const QString& path, qint64 size, QString* error)
                           .arg(QDir::toNativeSeparators(info.absolutePath()), formatBytes(size), formatBytes(storage.bytesAvailable())));
 
     auto job = std::make_shared<Job>();
+    // Handed to a pool thread under Qt's own lock, which ThreadSanitizer
+    // cannot see: this release store, read first by the worker (`stop`
+    // before it touches `written`), states the ordering where it can.
+    job->stop.store(false, std::memory_order_release);
     m_job = job;
     m_total = size;
     // The worker holds only what it needs, shared.

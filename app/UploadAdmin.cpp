@@ -77,6 +77,10 @@ bool callAdmin(Connection* connection, qint64 deadlineMs, grpc::ClientContext* c
 UploadAdmin::UploadAdmin(Connection* connection, QObject* parent)
     : QObject(parent), m_connection(connection), m_jobs(std::make_shared<Jobs>())
 {
+    // The workers' first touch of the jobs is locking this mutex: unlocking it
+    // here orders the jobs' construction before them where ThreadSanitizer
+    // sees it (QtConcurrent's own hand-off is inside uninstrumented Qt).
+    { const std::lock_guard<std::mutex> publish(m_jobs->mutex); }
     qRegisterMetaType<streamlab::UploadListReply>();
     qRegisterMetaType<streamlab::UploadStatusReply>();
     connect(&m_listWatcher, &QFutureWatcher<UploadListReply>::finished, this,

@@ -19,15 +19,16 @@ namespace streamlab {
 // cancel) and a stop flag. Lives as long as either side holds it.
 // Made on the GUI thread, handed to a pool thread by QtConcurrent::run.
 // The pool hands it over under Qt's own lock, which ThreadSanitizer cannot
-// see (Debian's Qt is not instrumented), so publish() stores `stop` with
-// release before the hand-off and the worker reads `stop` before anything
-// else of the job: the same ordering, stated where TSan sees it.
+// see (Debian's Qt is not instrumented), so publish() (GUI thread, before the
+// hand-off) and received() (the worker, before anything else of the job)
+// state the same ordering where TSan sees it.
 struct UserLookup::Job {
     std::mutex mutex;
     grpc::ClientContext* context = nullptr;   // the call in flight, if any
     std::atomic<bool> stop{false};
 
     void publish() { stop.store(false, std::memory_order_release); }
+    void received() const { (void)stop.load(std::memory_order_acquire); }
 
     void cancel()
     {
@@ -145,13 +146,13 @@ void UserLookup::lookup(const QString& id, qint64 deadlineMs, qint64 serverDelay
     Connection* connection = m_connection;
     Q_EMIT started(QStringLiteral("GetUser"));
     m_lookupWatcher.setFuture(QtConcurrent::run([job, connection, id, deadlineMs, serverDelayMs] {
-        const bool stoppedBeforeStart = job->stop;   // the first read of the job (see Job)
+        job->received();
         grpc::ClientContext context;
         {
             std::lock_guard<std::mutex> lock(job->mutex);
             job->context = &context;
         }
-        if (stoppedBeforeStart || job->stop)
+        if (job->stop)
             context.TryCancel();
         LookupResult result = callGetUser(connection, id, deadlineMs, serverDelayMs, &context);
         std::lock_guard<std::mutex> lock(job->mutex);
@@ -165,11 +166,12 @@ void UserLookup::repeat(const QString& id, int count, qint64 deadlineMs)
     if (busy() || count < 1)
         return;
     auto job = std::make_shared<Job>();
-    job->publish();   // the worker's first read is the loop's `job->stop`
+    job->publish();
     m_job = job;
     Connection* connection = m_connection;
     Q_EMIT started(QStringLiteral("GetUser ×%1").arg(count));
     m_repeatWatcher.setFuture(QtConcurrent::run([this, job, connection, id, count, deadlineMs] {
+        job->received();
         std::vector<double> latencies;
         latencies.reserve(size_t(count));
         LatencyStats stats;

@@ -2,6 +2,7 @@
 
 #include "Connection.h"
 #include "Inbox.h"
+#include "WorkerPriority.h"
 #include "streaming_examples.grpc.pb.h"
 
 
@@ -109,6 +110,7 @@ private:
     }
     void run()
     {
+        WorkerPriority::lowerCurrentThread();   // started from the GUI thread: not at its priority
         std::unique_lock<std::mutex> lock(m_mutex);
         for (;;) {
             m_ready.wait(lock, [this] { return !m_tasks.empty(); });

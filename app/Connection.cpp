@@ -1,6 +1,7 @@
 #include "Connection.h"
 
 #include "EmbeddedServer.h"
+#include "WorkerPriority.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -129,6 +130,7 @@ void Connection::stopWatcher()
 // connect (so the bar shows the truth without waiting for the first call).
 void Connection::watch(std::shared_ptr<grpc::Channel> channel, uint64_t generation)
 {
+    WorkerPriority::lowerCurrentThread();   // started from the GUI thread: not at its priority
     auto report = [this, generation](grpc_connectivity_state s) {
         const ChannelState state = fromGrpc(s);
         m_state = state;

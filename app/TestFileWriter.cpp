@@ -1,6 +1,7 @@
 #include "TestFileWriter.h"
 
 #include "UploadProgress.h"
+#include "WorkerPriority.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -145,7 +146,10 @@ bool TestFileWriter::start(const QString& path, qint64 size, QString* error)
     auto written = std::shared_ptr<std::atomic<qint64>>(job, &job->written);
     auto stop = std::shared_ptr<std::atomic<bool>>(job, &job->stop);
     const quint64 seed = QRandomGenerator::global()->generate64();
-    m_watcher.setFuture(QtConcurrent::run([path, size, seed, written, stop] { return writeFile(path, size, seed, written, stop); }));
+    m_watcher.setFuture(QtConcurrent::run([path, size, seed, written, stop] {
+        WorkerPriority::lowerCurrentThread();   // a pool thread the GUI thread may just have started
+        return writeFile(path, size, seed, written, stop);
+    }));
     m_progressTimer.start();
     Q_EMIT progress(0, size);
     return true;

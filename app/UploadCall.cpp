@@ -3,6 +3,7 @@
 #include "Connection.h"
 #include "Sha256.h"
 #include "UploadAdmin.h"
+#include "WorkerPriority.h"
 #include "streaming_examples.grpc.pb.h"
 
 #include <QDir>
@@ -322,6 +323,7 @@ bool readFully(QFile& file, char* data, qint64 size, qint64* got)
 // the file chunk by chunk into the queue.
 void readerMain(std::shared_ptr<Pipe> pipe)
 {
+    WorkerPriority::lowerCurrentThread();   // started from the GUI thread: not at its priority
     CallRecord& record = *pipe->record;
     const auto cancelled = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before any data was sent");
     qint64 offset = 0;

@@ -12,7 +12,10 @@
 // gRPC creates its threads itself, so there is no hook at creation: threads
 // started by a lowered thread inherit its priority, and a scan of the
 // process's threads every second lowers any other new one (a few dozen
-// setpriority() calls at most). Raising a priority back needs privileges, so
+// setpriority() calls at most). A thread the app starts from the GUI thread
+// for one action (an upload's reader, a test file's writer) would run at the
+// GUI thread's priority until that scan, up to a second: such threads lower
+// themselves first (lowerCurrentThread()). Raising a priority back needs privileges, so
 // this is one-way: only the GUI thread stays at the normal priority.
 // Linux only (per-thread nice values); elsewhere this does nothing.
 
@@ -29,12 +32,18 @@ public:
 
     // Constructed on the GUI thread: that thread is the one left alone.
     explicit WorkerPriority(QObject* parent = nullptr);
+    ~WorkerPriority() override;
 
     // Lowers every thread of the process but the GUI thread; returns how
     // many it lowered this time (0 when all were lowered already).
     int lowerWorkers();
     // Threads this object has lowered so far.
     int lowered() const { return m_lowered; }
+
+    // Lowers the calling thread to the workers' priority, unless it is there
+    // already. Does nothing while no WorkerPriority exists (tests, tools that
+    // do not lower their workers) or on the GUI thread. Thread-safe.
+    static void lowerCurrentThread();
 
 private:
     long m_guiThreadId = 0;

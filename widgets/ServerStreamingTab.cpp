@@ -4,6 +4,7 @@
 #include "CallTimelineWidget.h"
 #include "PatternHeader.h"
 #include "StatusBadge.h"
+#include "WorkerPriority.h"
 #include "ui_serverstreamingtab.h"
 
 #include <QDateTime>
@@ -531,6 +532,7 @@ void ServerStreamingTab::exportTo(const QString& path, EventTableModel::ExportFo
     m_ui->exportStatus->setStyleSheet(QString());
     m_ui->exportStatus->setText(tr("Exporting %1 rows…").arg(QLocale().toString(m_exportRows)));
     m_exportWatcher.setFuture(QtConcurrent::run([rows = std::move(rows), path, format] {
+        WorkerPriority::lowerCurrentThread();   // a pool thread the GUI thread may just have started
         return EventTableModel::exportRows(rows, path, format);
     }));
 }

@@ -67,6 +67,7 @@ private Q_SLOTS:
     void lowersOtherThreadsNotTheGuiThread();
     void lowersEachThreadOnce();
     void laterThreadsAreLoweredByTheScan();
+    void aThreadCanLowerItselfAtOnce();
 };
 
 void TestWorkerPriority::init()
@@ -119,6 +120,44 @@ void TestWorkerPriority::laterThreadsAreLoweredByTheScan()
     // No call here: the periodic scan finds it.
     QTRY_COMPARE_WITH_TIMEOUT(niceOf(late.tid()), guiNice + WorkerPriority::kWorkerNice,
                               5 * WorkerPriority::kScanIntervalMs);
+#endif
+}
+
+// What an upload's reader does first: no waiting for the scan.
+void TestWorkerPriority::aThreadCanLowerItselfAtOnce()
+{
+#ifdef Q_OS_LINUX
+    const long gui = currentTid();
+    const int guiNice = niceOf(gui);
+    if (guiNice + WorkerPriority::kWorkerNice > 19)
+        QSKIP("this test runs at a nice value with no room below it");
+    auto niceAfterLowering = [] {
+        int nice = 0;
+        std::thread([&] {
+            WorkerPriority::lowerCurrentThread();
+            nice = niceOf(currentTid());
+        }).join();
+        return nice;
+    };
+    // With no WorkerPriority alive, threads are left as they are.
+    QCOMPARE(niceAfterLowering(), guiNice);
+    {
+        WorkerPriority priority;
+        QCOMPARE(niceAfterLowering(), guiNice + WorkerPriority::kWorkerNice);
+        WorkerPriority::lowerCurrentThread();   // the GUI thread: left alone
+        QCOMPARE(niceOf(gui), guiNice);
+        // Already lowered (inherited): not lowered again.
+        int nested = 0;
+        std::thread([&] {
+            WorkerPriority::lowerCurrentThread();
+            std::thread([&] {
+                WorkerPriority::lowerCurrentThread();
+                nested = niceOf(currentTid());
+            }).join();
+        }).join();
+        QCOMPARE(nested, guiNice + WorkerPriority::kWorkerNice);
+    }
+    QCOMPARE(niceAfterLowering(), guiNice);   // gone with the object
 #endif
 }
 

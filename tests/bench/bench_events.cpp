@@ -33,6 +33,7 @@
 #include "EventStream.h"
 #include "EventTableModel.h"
 #include "ServerStreamingTab.h"
+#include "WorkerPriority.h"
 #include "streaming_examples.grpc.pb.h"
 
 #include <QDateTime>
@@ -166,6 +167,7 @@ Run syncBaselineRun(const std::shared_ptr<grpc::Channel>& channel, const QString
     Run run;
     const double cpuBefore = processCpuSeconds();
     std::thread worker([&] {
+        WorkerPriority::lowerCurrentThread();   // a worker, as the app's own are
         auto stub = StreamingExamples::NewStub(channel);
         grpc::ClientContext context;
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));

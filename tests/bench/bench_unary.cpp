@@ -5,6 +5,7 @@
 
 #include "Connection.h"
 #include "UserLookup.h"
+#include "WorkerPriority.h"
 #include "streaming_examples.grpc.pb.h"
 
 #include <QElapsedTimer>
@@ -47,6 +48,7 @@ std::vector<double> baselineLatencies(const std::shared_ptr<grpc::Channel>& chan
     std::vector<double> latencies;
     latencies.reserve(size_t(calls));
     std::thread worker([&] {
+        WorkerPriority::lowerCurrentThread();   // a worker, as the app's own are
         auto stub = StreamingExamples::NewStub(channel);
         UserRequest request;
         request.set_id("42");

@@ -19,6 +19,7 @@
 #include "ServerState.h"
 #include "Sha256.h"
 #include "UploadCall.h"
+#include "WorkerPriority.h"
 #include "streaming_examples.grpc.pb.h"
 
 #include <QCoreApplication>
@@ -192,6 +193,7 @@ double baselineUpload(Environment& env, const std::shared_ptr<grpc::Channel>& ch
     double writeSeconds = 0;
     QString storedName;
     std::thread worker([&] {
+        WorkerPriority::lowerCurrentThread();   // a worker, as the app's own are
         QFile file(path);
         if (!file.open(QIODevice::ReadOnly | QIODevice::Unbuffered)) {
             *error = file.errorString();

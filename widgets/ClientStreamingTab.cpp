@@ -94,6 +94,7 @@ ClientStreamingTab::ClientStreamingTab(Connection* connection, QWidget* parent)
 
     m_rateSeries = m_ui->rateChart->addSeries(tr("MB/s"), QColor(0x19, 0x76, 0xd2));
     m_ui->rateChart->setUnit(tr("MB/s"));
+    m_ui->rateChart->setGrowingXAxis(true);   // most uploads take seconds: let them fill the plot
     m_ui->rateChart->chart()->legend()->hide();   // one series: the axis says what it is
 
     m_proxy->setSourceModel(m_model);

@@ -104,7 +104,7 @@ ThroughputChart::ThroughputChart(QWidget* parent)
     m_chart->legend()->setFont(small);
 
     m_axisX = new QValueAxis(m_chart);
-    m_axisX->setLabelFormat(QStringLiteral("%.0f s"));
+    m_axisX->setLabelFormat(QStringLiteral("%.4g s")); // "0.5 s" on a growing axis, "30 s"
     m_axisX->setTickType(QValueAxis::TicksDynamic);
     m_axisX->setTickAnchor(0);
     m_axisX->setTickInterval(5);
@@ -215,6 +215,12 @@ void ThroughputChart::setWindowSeconds(double seconds)
     placeMarkers();
 }
 
+void ThroughputChart::setGrowingXAxis(bool on)
+{
+    m_growingXAxis = on;
+    rescale();
+}
+
 void ThroughputChart::setUnit(const QString& unit)
 {
     m_axisY->setTitleText(unit);
@@ -247,8 +253,22 @@ void ThroughputChart::prune()
 void ThroughputChart::rescale()
 {
     // x: a window that starts at 0 until it fills, then scrolls with "now".
-    const double xMax = std::max(m_latest, m_windowSeconds);
-    const double xMin = xMax - m_windowSeconds;
+    // Growing: the span steps up with "now" (a few fixed steps, so that the
+    // labels do not change every frame) until it is the window.
+    double span = m_windowSeconds;
+    if (m_growingXAxis) {
+        span = m_windowSeconds;
+        for (double step : {2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0}) {
+            if (step >= m_windowSeconds)
+                break;
+            if (m_latest <= step) {
+                span = step;
+                break;
+            }
+        }
+    }
+    const double xMax = std::max(m_latest, span);
+    const double xMin = xMax - span;
 
     double lo = std::numeric_limits<double>::max();
     double hi = std::numeric_limits<double>::lowest();
@@ -272,7 +292,7 @@ void ThroughputChart::rescale()
             yMax = 0;
     }
 
-    setAxisRange(m_axisX, xMin, xMax, niceCeil(m_windowSeconds / 6.0));
+    setAxisRange(m_axisX, xMin, xMax, niceCeil(span / 6.0));
     // As many y labels as the plot's height holds (a short chart would elide them all to "…").
     const double plotHeight = m_chart->plotArea().height();
     const int intervals = plotHeight > 0 ? std::clamp(int(plotHeight / 26), 1, 4) : 4;

@@ -3,7 +3,9 @@
 // the start, y: a value in some unit such as "MB/s"), scrolling over the last
 // windowSeconds(). Old points and markers are removed as they leave the
 // window, so memory stays flat however long it runs. No animation: it is fed
-// at ~30 Hz.
+// at ~30 Hz. With growing x axis on, a short run fills the plot: the axis
+// spans 0 to the next of a few steps past "now" (2, 5, 10, 15, 20 s, ...)
+// until the window is full, then scrolls as usual.
 
 #include <QChartView>
 #include <QColor>
@@ -47,6 +49,8 @@ public:
 
     void setWindowSeconds(double seconds);
     double windowSeconds() const { return m_windowSeconds; }
+    void setGrowingXAxis(bool on);
+    bool growingXAxis() const { return m_growingXAxis; }
     void setUnit(const QString& unit); // the y axis title
     QString unit() const;
 
@@ -74,6 +78,7 @@ private:
     double m_windowSeconds = DefaultWindowSeconds;
     double m_latest = 0;
     bool m_hasPoints = false;
+    bool m_growingXAxis = false;
 };
 
 } // namespace streamlab

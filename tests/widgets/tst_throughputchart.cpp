@@ -21,6 +21,7 @@ private Q_SLOTS:
     void clearStartsOver();
     void ignoresBadInput();
     void windowCanChange();
+    void growingAxisFitsShortRuns();
 };
 
 void TestThroughputChart::setup()
@@ -171,6 +172,39 @@ void TestThroughputChart::windowCanChange()
     QCOMPARE(chart.series(s)->count(), 6); // 25..30
     QCOMPARE(chart.axisX()->min(), 25.0);
     QCOMPARE(chart.axisY()->max(), 50.0);
+}
+
+void TestThroughputChart::growingAxisFitsShortRuns()
+{
+    ThroughputChart chart;
+    const int s = chart.addSeries(QStringLiteral("upload"), Qt::darkGreen);
+    chart.setGrowingXAxis(true);
+    QVERIFY(chart.growingXAxis());
+    // A one-second run fills the plot instead of a thirtieth of it.
+    chart.addPoint(s, 0.5, 600.0);
+    chart.addPoint(s, 1.0, 640.0);
+    QCOMPARE(chart.axisX()->min(), 0.0);
+    QCOMPARE(chart.axisX()->max(), 2.0);
+    QCOMPARE(chart.axisX()->tickInterval(), 0.5);
+    // The span steps up with "now", not every frame.
+    chart.addPoint(s, 2.2, 610.0);
+    QCOMPARE(chart.axisX()->max(), 5.0);
+    chart.addPoint(s, 4.9, 610.0);
+    QCOMPARE(chart.axisX()->max(), 5.0);
+    chart.addPoint(s, 12.0, 610.0);
+    QCOMPARE(chart.axisX()->max(), 15.0);
+    // Past the window it scrolls like any other chart; no point was dropped before.
+    QCOMPARE(chart.series(s)->count(), 5);
+    chart.addPoint(s, 40.0, 610.0);
+    QCOMPARE(chart.axisX()->min(), 10.0);
+    QCOMPARE(chart.axisX()->max(), 40.0);
+    QCOMPARE(chart.series(s)->count(), 2);
+    // Starting over starts small again; turned off, the axis is the window.
+    chart.clear();
+    chart.addPoint(s, 0.2, 1.0);
+    QCOMPARE(chart.axisX()->max(), 2.0);
+    chart.setGrowingXAxis(false);
+    QCOMPARE(chart.axisX()->max(), 30.0);
 }
 
 QTEST_MAIN(TestThroughputChart)

@@ -132,6 +132,10 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
         connect(buttons[i], &QPushButton::clicked, this, [this, i] { runPreset(i); });
     }
 
+    // Refit whenever the column's content changes size: when the style
+    // polishes the buttons (after this constructor) and when a button's
+    // text grows ("Restart", "Resume reader").
+    m_ui->controls->installEventFilter(this);
     fitControlsWidth();
 
     setUpCharts();
@@ -143,7 +147,6 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
     connect(m_ui->stopButton, &QPushButton::clicked, this, &FlowLabTab::stopRun);
     connect(m_ui->pauseButton, &QPushButton::toggled, this, [this](bool paused) {
         m_ui->pauseButton->setText(paused ? tr("Res&ume reader") : tr("Pa&use reader"));
-        fitControlsWidth();
         if (m_settingControls)
             return;
         m_lab->setPaused(paused);
@@ -430,7 +433,6 @@ void FlowLabTab::setRunning(bool running)
 {
     m_ui->stopButton->setEnabled(running);
     m_ui->startButton->setText(running ? tr("Res&tart") : tr("Star&t"));
-    fitControlsWidth();
 }
 
 void FlowLabTab::showBatch(const FlowBatch& batch)
@@ -555,11 +557,17 @@ void FlowLabTab::restoreSettings(const QSettings& settings)
     }
 }
 
+bool FlowLabTab::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == m_ui->controls && event->type() == QEvent::LayoutRequest)
+        fitControlsWidth();
+    return QWidget::eventFilter(watched, event);
+}
+
 void FlowLabTab::fitControlsWidth()
 {
-    // The controls column is as wide as its content (never cut off, also when
-    // a button's text grows: "Restart", "Resume reader"); it scrolls
-    // vertically when the window is short.
+    // The controls column is as wide as its content (never cut off); it
+    // scrolls vertically when the window is short.
     m_ui->controlsScroll->setMinimumWidth(m_ui->controls->minimumSizeHint().width()
                                           + m_ui->controlsScroll->verticalScrollBar()->sizeHint().width());
 }

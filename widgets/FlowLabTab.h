@@ -61,6 +61,9 @@ public:
     QString onsetText() const;
     QString predictedText() const;
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     void fitControlsWidth();
     void setUpCharts();

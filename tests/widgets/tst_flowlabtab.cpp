@@ -230,6 +230,36 @@ private Q_SLOTS:
         settings.clear();
     }
 
+    // Every button of the controls column is whole inside the column, at
+    // the window's usual size and with the longer texts a run shows
+    // ("Restart", "Resume reader").
+    void controlsAreNotCutOff()
+    {
+        FlowLabTab tab(&m_connection);
+        tab.resize(1160, 780);
+        tab.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&tab));
+        auto check = [&] {
+            QApplication::processEvents();
+            QWidget* column = tab.findChild<QWidget*>(QStringLiteral("controlsScroll"));
+            QVERIFY(column);
+            const QList<QPushButton*> buttons = column->findChildren<QPushButton*>();
+            QVERIFY(buttons.size() >= 8);
+            for (QPushButton* button : buttons) {
+                const QRect inColumn(button->mapTo(column, QPoint(0, 0)), button->size());
+                QVERIFY2(inColumn.right() < column->width(),
+                         qPrintable(QStringLiteral("%1 ends at x=%2, the column at %3")
+                                        .arg(button->text()).arg(inColumn.right()).arg(column->width())));
+            }
+        };
+        check();
+        QPushButton* pause = tab.findChild<QPushButton*>(QStringLiteral("pauseButton"));
+        QVERIFY(pause);
+        pause->setChecked(true);   // "Resume reader": wider
+        check();
+        pause->setChecked(false);
+    }
+
     void notConnectedSaysSo()
     {
         Connection nowhere;

@@ -13,10 +13,10 @@
 // started by a lowered thread inherit its priority, and a scan of the
 // process's threads every second lowers any other new one (a few dozen
 // setpriority() calls at most). A thread the app starts from the GUI thread
-// for one action (an upload's reader, a test file's writer) would run at the
-// GUI thread's priority until that scan, up to a second: such threads lower
-// themselves first (lowerCurrentThread()). Raising a priority back needs privileges, so
-// this is one-way: only the GUI thread stays at the normal priority.
+// (an upload's reader, a test file's writer) would run at the GUI thread's
+// priority until that scan, up to a second: such threads lower themselves
+// first (lowerCurrentThread()). Raising a priority back needs privileges,
+// so this is one-way: only the GUI thread stays at the normal priority.
 // Linux only (per-thread nice values); elsewhere this does nothing.
 
 #include <QObject>

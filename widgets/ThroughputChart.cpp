@@ -29,6 +29,19 @@ double niceCeil(double v)
     }
     return 10.0 * magnitude;
 }
+// The x span of a growing axis: the first of a few fixed steps (so that the
+// labels do not change every frame) that holds "now", at most the window.
+double growingSpan(double latest, double window)
+{
+    for (double step : {2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0}) {
+        if (step >= window)
+            break;
+        if (latest <= step)
+            return step;
+    }
+    return window;
+}
+
 void setAxisRange(QValueAxis* axis, double min, double max, double tickInterval)
 {
     if (axis->min() == min && axis->max() == max && axis->tickInterval() == tickInterval)
@@ -253,20 +266,7 @@ void ThroughputChart::prune()
 void ThroughputChart::rescale()
 {
     // x: a window that starts at 0 until it fills, then scrolls with "now".
-    // Growing: the span steps up with "now" (a few fixed steps, so that the
-    // labels do not change every frame) until it is the window.
-    double span = m_windowSeconds;
-    if (m_growingXAxis) {
-        span = m_windowSeconds;
-        for (double step : {2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0}) {
-            if (step >= m_windowSeconds)
-                break;
-            if (m_latest <= step) {
-                span = step;
-                break;
-            }
-        }
-    }
+    const double span = m_growingXAxis ? growingSpan(m_latest, m_windowSeconds) : m_windowSeconds;
     const double xMax = std::max(m_latest, span);
     const double xMin = xMax - span;
 

@@ -150,6 +150,12 @@ std::filesystem::path UploadStore::partialPath(const std::string& uploadId) cons
     return directory_ / ".partial" / (uploadId + ".part");
 }
 
+void UploadStore::setBeforeFlushHook(std::function<void()> hook)
+{
+    std::lock_guard<std::mutex> lock(hookMutex_);
+    beforeFlush_ = std::move(hook);
+}
+
 void UploadStore::release(const std::string& uploadId)
 {
     std::lock_guard<std::mutex> lock(activeMutex_);
@@ -343,6 +349,13 @@ grpc::Status UploadStore::Writer::commit(StoredUpload* stored)
         return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                             "upload '" + uploadId_ + "' is incomplete: the server holds " + std::to_string(size_) + " of "
                                 + std::to_string(declaredSize_) + " bytes; resume from offset " + std::to_string(size_));
+    std::function<void()> beforeFlush;
+    {
+        std::lock_guard<std::mutex> lock(store_.hookMutex_);
+        beforeFlush = store_.beforeFlush_;
+    }
+    if (beforeFlush)
+        beforeFlush();
     if (::fdatasync(fd_) != 0)
         return writeFailure(errno, "flushing");
 

@@ -11,6 +11,7 @@
 #include <grpcpp/support/status.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -62,6 +63,9 @@ public:
     int64_t completedCount();
     const std::filesystem::path& directory() const { return directory_; }
     int64_t capBytes() const { return capBytes_; }
+    // Tests play a slow disk: `hook` runs before every commit's flush, on the
+    // thread that commits. Empty: none.
+    void setBeforeFlushHook(std::function<void()> hook);
 
 private:
     friend class Writer;
@@ -74,6 +78,8 @@ private:
     int64_t capBytes_;
     std::mutex activeMutex_;
     std::set<std::string> active_;   // upload ids with a call in progress
+    std::mutex hookMutex_;
+    std::function<void()> beforeFlush_;
 };
 
 // One call's view of an upload. Not thread-safe: its reactor serialises use.

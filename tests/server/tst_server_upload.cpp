@@ -109,6 +109,7 @@ private Q_SLOTS:
     void sameUploadIdTwiceAtOnce();
     void listUploads();
     void fullDiskIsResourceExhausted();
+    void slowDiskHoldsNoOtherCall();
 
 private:
     QString uploadsDir() const { return server_.dataDir() + "/uploads"; }
@@ -583,6 +584,66 @@ void TestServerUpload::fullDiskIsResourceExhausted()
     const QByteArray log = readLog();
     QVERIFY2(log.contains("RESOURCE_EXHAUSTED"), log.constData());
 #endif
+}
+
+void TestServerUpload::slowDiskHoldsNoOtherCall()
+{
+    // Commits stuck on a slow disk (held here, before their fdatasync) must
+    // not hold grpc's callback threads, which every call of the server shares
+    // (two on a 2-core machine): with more uploads committing than there are
+    // such threads, GetUser still answers.
+    constexpr int kUploads = 6;
+    std::mutex mutex;
+    std::condition_variable changed;
+    int held = 0;
+    bool release = false;
+    server_.state()->uploads->setBeforeFlushHook([&] {
+        std::unique_lock<std::mutex> lock(mutex);
+        ++held;
+        changed.notify_all();
+        changed.wait(lock, [&] { return release; });
+    });
+    std::vector<std::string> data(kUploads);
+    std::vector<Upload> results(kUploads);
+    std::vector<std::thread> clients;
+    for (int i = 0; i < kUploads; ++i) {
+        data[i] = randomBytes(size_t(100000 + i), uint64_t(900 + i));
+        clients.emplace_back([&, i] {
+            const Chunk first = header("slow-disk-" + std::to_string(i) + ".bin", int64_t(data[i].size()));
+            results[i] = upload(*stub_, data[i], &first);
+        });
+    }
+    bool commitsHeld = false;
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        commitsHeld = changed.wait_for(lock, std::chrono::milliseconds(kWaitMs), [&] { return held >= 2; });
+    }
+
+    grpc::ClientContext context;
+    setDeadline(context, 5000 * kTimingScale);
+    UserRequest request;
+    request.set_id("7");
+    UserResponse user;
+    const auto asked = Clock::now();
+    const grpc::Status answer = stub_->GetUser(&context, request, &user);
+    const double answerMs = msBetween(asked, Clock::now());
+
+    int heldMeanwhile = 0;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        heldMeanwhile = held;
+        release = true;
+    }
+    changed.notify_all();
+    for (auto& client : clients)
+        client.join();
+    server_.state()->uploads->setBeforeFlushHook({});
+
+    QVERIFY2(commitsHeld, "no commit reached the disk");
+    QVERIFY2(answer.ok(), qPrintable("GetUser while commits wait for the disk: " + code(answer)));
+    qInfo("GetUser answered in %.1f ms while %d commits waited for the disk", answerMs, heldMeanwhile);
+    for (int i = 0; i < kUploads; ++i)
+        verifyStored(results[size_t(i)], data[size_t(i)], "after a slow disk");
 }
 
 QTEST_GUILESS_MAIN(TestServerUpload)

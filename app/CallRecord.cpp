@@ -68,6 +68,14 @@ void CallRecord::finish(const grpc::Status& status)
     m_status = result;
     // Over: nothing left for CallTracker to cancel or wait for at exit.
     m_token = CallTracker::Token();
+    if (m_finishedNotifier)
+        m_finishedNotifier();
+}
+
+void CallRecord::setFinishedNotifier(std::function<void()> notify)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_finishedNotifier = std::move(notify);
 }
 
 void CallRecord::flushCountsLocked(double now)

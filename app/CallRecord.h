@@ -15,6 +15,7 @@
 
 #include <grpcpp/client_context.h>
 
+#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -43,6 +44,11 @@ public:
     void noteHeaders();
     // From OnDone: the final status, trailers included. Only once.
     void finish(const grpc::Status& status);
+    // Runs inside finish(), on the finishing thread, under this record's lock:
+    // the call object posts itself a wake-up, so the end reaches the UI at
+    // once rather than at its next frame. Cleared (empty) before that object
+    // goes away, which the lock makes safe.
+    void setFinishedNotifier(std::function<void()> notify);
 
     QList<CallTraceEntry> takeTrace();
     bool isFinished() const;
@@ -65,6 +71,7 @@ private:
     int m_sentCount = 0, m_receivedCount = 0;
     qint64 m_totalSent = 0, m_totalReceived = 0;
     std::optional<CallStatus> m_status;
+    std::function<void()> m_finishedNotifier;
 };
 
 } // namespace streamlab

@@ -15,8 +15,11 @@ StreamCall::StreamCall(Connection* connection, QObject* parent) : QObject(parent
 StreamCall::~StreamCall()
 {
     // The reactor owns what it uses (shared): cancelling is enough.
-    if (m_record && !m_record->isFinished())
-        m_record->cancel();
+    if (m_record) {
+        m_record->setFinishedNotifier({});
+        if (!m_record->isFinished())
+            m_record->cancel();
+    }
 }
 
 void StreamCall::cancel()
@@ -29,9 +32,14 @@ void StreamCall::cancel()
 
 std::shared_ptr<CallRecord> StreamCall::beginCall(const QString& method, qint64 deadlineMs)
 {
-    if (m_record && !m_record->isFinished())
-        m_record->cancel();
+    if (m_record) {
+        m_record->setFinishedNotifier({});
+        if (!m_record->isFinished())
+            m_record->cancel();
+    }
     m_record = std::make_shared<CallRecord>(*m_connection, method, deadlineMs);
+    // The end is delivered at once; messages still wait for the frame.
+    m_record->setFinishedNotifier([this] { QMetaObject::invokeMethod(this, [this] { frame(); }, Qt::QueuedConnection); });
     m_finishedEmitted = false;
     m_frameTimer.start();
     Q_EMIT started(method);

@@ -2,7 +2,8 @@
 // Base of the streaming call objects (events reader, upload writer, chat,
 // flow lab). The reactor runs on gRPC's threads and only touches shared
 // state (a CallRecord and the subclass's inboxes); this object, on the GUI
-// thread, takes from them once per frame (~60 Hz) and emits batched signals.
+// thread, takes from them once per frame (~60 Hz) and emits batched signals;
+// the end of the call is taken at once (the record wakes this object).
 // So results reach the UI as queued, batched deliveries, never one signal per
 // message, and this object may be destroyed at any time: the reactor keeps
 // what it uses alive until its OnDone.

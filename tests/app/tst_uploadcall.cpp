@@ -91,6 +91,7 @@ private Q_SLOTS:
     void formatting();
     void roundTrip_data();
     void roundTrip();
+    void theEndArrivesWithoutWaitingForAFrame();
     void badInputIsRefusedClearly();
     void cancelLeavesNothingAndResumeSendsTheRest();
     void resumeAfterServerRestart();
@@ -227,6 +228,32 @@ void TestUploadCall::roundTrip()
     QVERIFY2(progress.size() <= int(seconds * 1000.0 / UploadCall::kProgressIntervalMs) + 3,
              qPrintable(QStringLiteral("%1 updates in %2 s").arg(progress.size()).arg(seconds)));
     qInfo("%lld bytes in chunks of %d: %.0f ms, max blocked write %.1f ms", size, chunkSize, outcome.sendingMs, outcome.maxWriteMs);
+}
+
+void TestUploadCall::theEndArrivesWithoutWaitingForAFrame()
+{
+    // Progress is batched per frame (~16 ms); the end of the call is not: the
+    // record posts the call object a wake-up when it finishes, so the outcome
+    // is delivered by posted events alone, with no frame timer firing.
+    const QString path = m_files.filePath(QStringLiteral("end-at-once.bin"));
+    QVERIFY(writeRandomFile(path, 1000, 77).size() > 0);
+    UploadCall call(&m_connection);
+    QSignalSpy done(&call, &UploadCall::uploadFinished);
+    UploadRequest request;
+    request.filePath = path;
+    QString error;
+    QVERIFY2(call.start(request, &error), qPrintable(error));
+    // Wait off the event loop (timers do not fire) until gRPC has finished the call.
+    QElapsedTimer waited;
+    waited.start();
+    while (!call.record()->isFinished() && waited.elapsed() < kWaitMs)
+        QThread::msleep(1);
+    QVERIFY(call.record()->isFinished());
+    QVERIFY(done.isEmpty());
+    QCoreApplication::sendPostedEvents();   // posted events only: no timer runs here
+    QCOMPARE(done.count(), 1);
+    QVERIFY2(call.outcome().hashesMatch(), qPrintable(call.outcome().text()));
+    m_storedIds << call.outcome().uploadId;
 }
 
 void TestUploadCall::badInputIsRefusedClearly()

@@ -18,6 +18,8 @@
 #include <deque>
 #include <mutex>
 
+#include <pthread.h>
+
 namespace streamlab {
 
 namespace {
@@ -605,6 +607,7 @@ bool UploadCall::start(const UploadRequest& request, QString* error)
                            .arg(request.chunkSize)
                            .arg(m_uploadId));
     m_reader = std::thread(readerMain, pipe);
+    pthread_setname_np(m_reader.native_handle(), "upload-reader");   // as top and perf show it
     Q_EMIT progressChanged(m_progress);
     return true;
 }

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 
+#include <pthread.h>
+
 namespace streamlab::server {
 
-Scheduler::Scheduler(int threads)
+Scheduler::Scheduler(int threads, const char* name)
 {
-    for (int i = 0; i < std::max(1, threads); ++i)
+    for (int i = 0; i < std::max(1, threads); ++i) {
         threads_.emplace_back([this] { run(); });
+        pthread_setname_np(threads_.back().native_handle(), name);
+    }
 }
 
 Scheduler::~Scheduler() { stop(); }

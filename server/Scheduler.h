@@ -24,7 +24,8 @@ public:
     using Clock = std::chrono::steady_clock;
     using TaskId = uint64_t;
 
-    explicit Scheduler(int threads = 2);
+    // `name`: the threads' name, as top -H and perf show them (at most 15 characters).
+    explicit Scheduler(int threads = 2, const char* name = "scheduler");
     ~Scheduler();
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;

@@ -21,11 +21,11 @@ struct ServerState {
     explicit ServerState(ServerConfig c) : config(std::move(c)) {}
 
     ServerConfig config;
-    Scheduler scheduler{2};   // first member: destroyed last, after every user of it
+    Scheduler scheduler{2, "srv-scheduler"};   // first member: destroyed last, after every user of it
     // Disk work of uploads (opening, re-hashing a resumed part, appending, the
     // commit's fdatasync): blocking I/O that must not hold grpc's callback
     // threads, which every call in the process shares (two on a 2-core machine).
-    Scheduler storage{2};
+    Scheduler storage{2, "srv-storage"};
     ProbeRegistry probes;
     ServerStats stats;
     std::unique_ptr<UserStore> users;

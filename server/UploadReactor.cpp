@@ -30,8 +30,8 @@ public:
         if (!readCompletedLocked() || ending_ != Ending::None)
             return;   // ended, or ending: nothing more is read or stored
         if (!ok) {
-            // The client half-closed (store the file) or the call broke (keep
-            // what arrived when the upload can resume, store nothing).
+            // The client half-closed (store the file) or the call broke (store
+            // nothing; a resumable upload keeps what is on disk).
             endWithLocked(context_->IsCancelled() ? Ending::Cancel : Ending::Commit);
             return;
         }
@@ -120,7 +120,13 @@ private:
             UploadHeader header;
             {
                 std::lock_guard<std::mutex> lock(mutex_);
-                if (!toStore_.empty()) {
+                if (ending_ == Ending::Cancel) {
+                    // What waits is dropped: a resume sends it again, and the
+                    // upload id is given back sooner.
+                    toStore_.clear();
+                    queuedBytes_ = 0;
+                    ending = ending_;
+                } else if (!toStore_.empty()) {
                     data = std::move(toStore_.front());
                     toStore_.pop_front();
                     queuedBytes_ -= data.size();
@@ -138,7 +144,6 @@ private:
                     header = header_;
             }
             if (ending == Ending::Cancel) {
-                // What arrived is on disk: a resumable upload resumes after it.
                 end(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
                 return;
             }

@@ -158,8 +158,11 @@ void UploadStore::setBeforeFlushHook(std::function<void()> hook)
 
 void UploadStore::release(const std::string& uploadId)
 {
-    std::lock_guard<std::mutex> lock(activeMutex_);
-    active_.erase(uploadId);
+    {
+        std::lock_guard<std::mutex> lock(activeMutex_);
+        active_.erase(uploadId);
+    }
+    released_.notify_all();
 }
 
 UploadState UploadStore::state(const std::string& uploadId)
@@ -235,7 +238,10 @@ std::unique_ptr<UploadStore::Writer> UploadStore::begin(const UploadHeader& head
     }
     const std::string uploadId = resumable ? header.uploadId : "srv-" + randomHex(8);
     {
-        std::lock_guard<std::mutex> lock(activeMutex_);
+        // A call that ended a moment ago may still be letting go of the id
+        // (a resume right after a cancel): wait a little for it, not forever.
+        std::unique_lock<std::mutex> lock(activeMutex_);
+        released_.wait_for(lock, kLetGoWait, [&] { return active_.count(uploadId) == 0; });
         if (!active_.insert(uploadId).second) {
             *status = grpc::Status(grpc::StatusCode::ABORTED, "upload '" + uploadId + "' is already in progress on another call");
             return nullptr;

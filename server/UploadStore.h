@@ -10,6 +10,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -76,7 +78,9 @@ private:
     std::unique_ptr<Database> db_;
     std::filesystem::path directory_;
     int64_t capBytes_;
+    static constexpr auto kLetGoWait = std::chrono::seconds(1);
     std::mutex activeMutex_;
+    std::condition_variable released_;
     std::set<std::string> active_;   // upload ids with a call in progress
     std::mutex hookMutex_;
     std::function<void()> beforeFlush_;

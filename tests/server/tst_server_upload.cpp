@@ -107,6 +107,7 @@ private Q_SLOTS:
     void resendRightAfterCompletion();
     void invalidMetadata();
     void sameUploadIdTwiceAtOnce();
+    void resumeRightAfterCancel();
     void listUploads();
     void fullDiskIsResourceExhausted();
     void slowDiskHoldsNoOtherCall();
@@ -454,6 +455,40 @@ void TestServerUpload::sameUploadIdTwiceAtOnce()
     QVERIFY2(status.ok(), qPrintable(code(status)));
     QCOMPARE(result.sha256(), Sha256::hexOf("first call"));
     completedIds_ << QString::fromStdString(id);
+}
+
+void TestServerUpload::resumeRightAfterCancel()
+{
+    // The client's cancel ends its call at once; the server lets go of the
+    // upload id a moment later, on its storage thread. A resume that follows
+    // at once (the user pressing Cancel, then Resume) must find the id free,
+    // never "in progress on another call".
+    const std::string data = randomBytes(3 * 1024 * 1024, 4242);
+    for (int i = 0; i < 10; ++i) {
+        const std::string id = "cancel-resume-" + std::to_string(i);
+        {
+            grpc::ClientContext context;
+            setDeadline(context);
+            UploadResult result;
+            auto writer = stub_->UploadChunks(&context, &result);
+            Chunk chunk = header("cancel-resume.bin", int64_t(data.size()), id);
+            for (size_t offset = 0; offset < 2 * 1024 * 1024; offset += kChunk) {
+                chunk.set_data(data.substr(offset, kChunk));
+                QVERIFY(writer->Write(chunk));
+                chunk = Chunk();
+            }
+            context.TryCancel();
+            QCOMPARE(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+        }
+        const int64_t held = uploadStatus(*admin_, id).offset();
+        QVERIFY(held >= 0 && held <= int64_t(2 * 1024 * 1024));
+        const Chunk rest = header("cancel-resume.bin", int64_t(data.size()), id, held);
+        const Upload up = upload(*stub_, data.substr(size_t(held)), &rest);
+        QVERIFY2(up.status.ok(), qPrintable(QString("round %1: ").arg(i) + code(up.status)));
+        QCOMPARE(up.result.resumed_from(), held);
+        QCOMPARE(up.result.sha256(), Sha256::hexOf(data));
+        completedIds_ << QString::fromStdString(id);
+    }
 }
 
 void TestServerUpload::listUploads()

@@ -14,7 +14,13 @@ StreamCall::StreamCall(Connection* connection, QObject* parent) : QObject(parent
 
 StreamCall::~StreamCall()
 {
-    // The reactor owns what it uses (shared): cancelling is enough.
+    releaseRecord();
+}
+
+void StreamCall::releaseRecord()
+{
+    // The reactor owns what it uses (shared): cancelling is enough. The
+    // notifier goes first, so the reactor never wakes an object that is gone.
     if (m_record) {
         m_record->setFinishedNotifier({});
         if (!m_record->isFinished())
@@ -32,11 +38,7 @@ void StreamCall::cancel()
 
 std::shared_ptr<CallRecord> StreamCall::beginCall(const QString& method, qint64 deadlineMs)
 {
-    if (m_record) {
-        m_record->setFinishedNotifier({});
-        if (!m_record->isFinished())
-            m_record->cancel();
-    }
+    releaseRecord();
     m_record = std::make_shared<CallRecord>(*m_connection, method, deadlineMs);
     // The end is delivered at once; messages still wait for the frame.
     m_record->setFinishedNotifier([this] { QMetaObject::invokeMethod(this, [this] { frame(); }, Qt::QueuedConnection); });

@@ -46,6 +46,8 @@ protected:
 
 private:
     void frame();
+    // Lets go of the current call: stops its wake-ups, cancels it if still running.
+    void releaseRecord();
 
     Connection* m_connection;
     std::shared_ptr<CallRecord> m_record;

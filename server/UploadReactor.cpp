@@ -120,11 +120,12 @@ private:
             UploadHeader header;
             {
                 std::lock_guard<std::mutex> lock(mutex_);
-                if (ending_ == Ending::Cancel) {
+                if (ending_ == Ending::Cancel || ending_ == Ending::Failed) {
                     // What waits is dropped: a resume sends it again, and the
                     // upload id is given back sooner.
                     toStore_.clear();
                     queuedBytes_ = 0;
+                    readParked_ = false;
                     ending = ending_;
                 } else if (!toStore_.empty()) {
                     data = std::move(toStore_.front());
@@ -147,6 +148,10 @@ private:
                 end(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
                 return;
             }
+            if (ending == Ending::Failed) {
+                end(failure_);
+                return;
+            }
             if (ending == Ending::Commit) {
                 end(commit(header));
                 return;
@@ -157,15 +162,12 @@ private:
             if (writer_)
                 status = writer_->append(data);
             if (!status.ok()) {
-                {
-                    std::lock_guard<std::mutex> lock(mutex_);
-                    ending_ = Ending::Failed;   // what arrives from now on is not stored
-                    toStore_.clear();
-                    queuedBytes_ = 0;
-                    readParked_ = false;
-                }
-                end(status);
-                return;
+                // What arrives from now on is not stored; the loop's head
+                // drops what waits and ends the call with this status.
+                failure_ = status;
+                std::lock_guard<std::mutex> lock(mutex_);
+                ending_ = Ending::Failed;
+                continue;
             }
             data.clear();
             std::lock_guard<std::mutex> lock(mutex_);
@@ -231,6 +233,7 @@ private:
     Ending ending_ = Ending::None;
 
     std::unique_ptr<UploadStore::Writer> writer_;   // storeAll only
+    grpc::Status failure_;                          // storeAll only: why storing stopped
     TaskGroup storageTasks_{state_.storage};        // last: destroyed first, waits for a running task
 };
 

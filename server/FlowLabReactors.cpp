@@ -1,7 +1,7 @@
 #include "FlowLabReactors.h"
 
-#include "FinishOnce.h"
 #include "PacedReader.h"
+#include "StreamWriter.h"
 
 namespace streamlab::server {
 
@@ -9,7 +9,7 @@ namespace {
 
 constexpr uint32_t kMaxPayloadBytes = (4u << 20) - 1024;   // under the 4 MiB message limit
 
-class ProduceReactor : public FinishOnce<grpc::ServerWriteReactor<Payload>> {
+class ProduceReactor : public StreamWriter<Payload> {
 public:
     ProduceReactor(ServerState& state, grpc::CallbackServerContext* context, const ProduceRequest& request)
         : context_(context), maxMessages_(request.max_messages())
@@ -25,35 +25,17 @@ public:
         writeNextLocked();
     }
 
-    void OnWriteDone(bool ok) override
-    {
-        if (probe_)
-            probe_->writeDone(ok);
-        std::lock_guard<std::mutex> lock(mutex_);
-        writing_ = false;
-        if (!ok) {
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-            return;
-        }
-        writeNextLocked();
-    }
-
-    void OnCancel() override
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!writing_)
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
-    }
-
     void OnDone() override { delete this; }
 
 private:
+    void wroteLocked() override { writeNextLocked(); }
+
     void writeNextLocked()
     {
         if (finished())
             return;
         if (context_->IsCancelled()) {
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+            finishLocked(cancelledByClient());
             return;
         }
         if (maxMessages_ && payload_.seq() >= maxMessages_) {
@@ -61,18 +43,13 @@ private:
             return;
         }
         payload_.set_seq(payload_.seq() + 1);
-        writing_ = true;
-        if (probe_)
-            probe_->writeStarted(payload_.ByteSizeLong());
-        StartWrite(&payload_);
+        writeLocked(&payload_);
     }
 
 
     grpc::CallbackServerContext* context_;
     const uint64_t maxMessages_;
-    std::mutex mutex_;
     Payload payload_;
-    bool writing_ = false;
 };
 
 class ConsumeReactor : public PacedReader<Payload> {

@@ -1,6 +1,6 @@
 #include "ListEventsReactor.h"
 
-#include "FinishOnce.h"
+#include "StreamWriter.h"
 #include "TimeText.h"
 
 #include <algorithm>
@@ -13,7 +13,7 @@ namespace {
 
 constexpr int kPageSize = 256;
 
-class ListEventsReactor : public FinishOnce<grpc::ServerWriteReactor<Event>> {
+class ListEventsReactor : public StreamWriter<Event> {
 public:
     ListEventsReactor(ServerState& state, grpc::CallbackServerContext* context, const EventFilter& filter)
         : state_(state), context_(context)
@@ -28,28 +28,6 @@ public:
         nextLocked();
     }
 
-    void OnWriteDone(bool ok) override
-    {
-        if (probe_)
-            probe_->writeDone(ok);
-        std::lock_guard<std::mutex> lock(mutex_);
-        writing_ = false;
-        if (!ok) {
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-            return;
-        }
-        ++sent_;
-        state_.stats.eventsSent.fetch_add(1, std::memory_order_relaxed);
-        nextLocked();
-    }
-
-    void OnCancel() override
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!writing_)
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
-    }
-
     void OnDone() override
     {
         if (liveToken_)
@@ -58,6 +36,13 @@ public:
     }
 
 private:
+    void wroteLocked() override
+    {
+        ++sent_;
+        state_.stats.eventsSent.fetch_add(1, std::memory_order_relaxed);
+        nextLocked();
+    }
+
     grpc::Status parse(const EventFilter& filter)
     {
         int64_t afterMs = std::numeric_limits<int64_t>::min();
@@ -92,7 +77,7 @@ private:
         if (finished() || writing_)
             return;
         if (context_->IsCancelled()) {
-            finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+            finishLocked(cancelledByClient());
             return;
         }
         if (limit_ && sent_ >= limit_) {
@@ -121,10 +106,7 @@ private:
         event_.set_data(record.data);
         event_.set_time_ms(record.timeMs);
         event_.set_live(record.id > liveFrom_);
-        writing_ = true;
-        if (probe_)
-            probe_->writeStarted(event_.ByteSizeLong());
-        StartWrite(&event_);
+        writeLocked(&event_);
     }
 
     void fetchLocked()
@@ -158,10 +140,8 @@ private:
     int64_t cursor_ = 0;
     int64_t liveFrom_ = 0;
     uint64_t sent_ = 0;
-    std::mutex mutex_;
     std::deque<EventRecord> page_;
     Event event_;
-    bool writing_ = false;
     bool waitingForLive_ = false;
     uint64_t liveToken_ = 0;
     TaskGroup tasks_{state_.scheduler};   // last: destroyed first, before what its tasks use

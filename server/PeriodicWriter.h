@@ -3,8 +3,8 @@
 // server figures and FlowLab.Watch's probe samples. A sample is skipped when
 // the previous one is still in flight, so a slow watcher never piles up data.
 
-#include "FinishOnce.h"
 #include "Scheduler.h"
+#include "StreamWriter.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -17,7 +17,7 @@ namespace streamlab::server {
 enum class SampleOutcome { Write, Skip, WriteLast, Fail };
 
 template <typename T>
-class PeriodicWriter : public FinishOnce<grpc::ServerWriteReactor<T>> {
+class PeriodicWriter : public StreamWriter<T> {
 public:
     // Fills `out`; on Fail, sets `error`.
     using Sampler = std::function<SampleOutcome(T* out, grpc::Status* error)>;
@@ -27,23 +27,6 @@ public:
         return new PeriodicWriter(scheduler, interval, std::move(sampler));
     }
 
-    void OnWriteDone(bool ok) override
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        writing_ = false;
-        if (!ok)
-            this->finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-        else if (last_)
-            this->finishLocked(grpc::Status::OK);
-    }
-
-    void OnCancel() override
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!writing_)
-            this->finishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
-    }
-
     void OnDone() override
     {
         tasks_.cancelAll();
@@ -51,6 +34,15 @@ public:
     }
 
 private:
+    using StreamWriter<T>::mutex_;
+    using StreamWriter<T>::writing_;
+
+    void wroteLocked() override
+    {
+        if (last_)
+            this->finishLocked(grpc::Status::OK);
+    }
+
     PeriodicWriter(Scheduler& scheduler, std::chrono::milliseconds interval, Sampler sampler)
         : interval_(interval), sampler_(std::move(sampler)), tasks_(scheduler)
     {
@@ -75,8 +67,7 @@ private:
                 last_ = true;
                 [[fallthrough]];
             case SampleOutcome::Write:
-                writing_ = true;
-                this->StartWrite(&sample_);
+                this->writeLocked(&sample_);
                 break;
             }
         }
@@ -87,9 +78,7 @@ private:
 
     const std::chrono::milliseconds interval_;
     Sampler sampler_;
-    std::mutex mutex_;
     T sample_;
-    bool writing_ = false;
     bool last_ = false;
     TaskGroup tasks_;   // last: destroyed first
 };

@@ -4,7 +4,10 @@
 // room — through the app's path (ChatSession: the line queued on the GUI
 // thread, written from a gRPC thread, the echo handed back to the GUI thread's
 // event loop) against a bare grpc++ callback client that writes the next line
-// from OnReadDone. Same server, same run, alternating.
+// from OnReadDone. Same server, same run, alternating. A third series, the
+// bare client with only the app's two thread hand-offs added, tells what the
+// hand-offs cost on this machine apart from what the app's own code costs
+// (`bare_with_handoffs_us`, `handoffs_ratio`, `app_vs_bare_with_handoffs_ratio`).
 //
 // chat_fanout: N clients × M lines each in one room; every client must get
 // every line (N × M), in room order and in each sender's order, none lost,
@@ -17,9 +20,12 @@
 
 #include "ChatSession.h"
 #include "Connection.h"
+#include "Scheduler.h"
 #include "ServerState.h"
+#include "WorkerPriority.h"
 #include "streaming_examples.grpc.pb.h"
 
+#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QTimer>
@@ -342,6 +348,60 @@ std::vector<double> baselineRoundTrips(const std::shared_ptr<grpc::Channel>& cha
     return rtts;
 }
 
+// The bare client again, with the two hand-offs the thread rules put on the
+// app's path and nothing else: the line that came back goes to this (GUI)
+// thread's event loop as a queued call, and the next line is written from a
+// thread of its own, woken through a condition variable. What the app costs
+// beyond this is its own work (ids, bookkeeping, conversions, signals).
+std::vector<double> bareWithHandOffs(const std::shared_ptr<grpc::Channel>& channel, int lines, uint64_t afterSeq)
+{
+    std::vector<double> rtts;
+    rtts.reserve(size_t(lines));
+    server::Scheduler writerThread(1, "bench-writer");
+    server::TaskGroup writes(writerThread);
+    writes.post([] { WorkerPriority::lowerCurrentThread(); });   // a worker, as the app's chat starter is
+    auto* client = new BareChatClient(channel, "rtt-hops", afterSeq);
+    QObject gui;   // lives on this thread: queued calls to it run in this thread's event loop
+    std::string waitingFor;
+    qint64 sentAt = 0;
+    int sent = 0;
+    bool failed = false;
+    LoopUntil waiter([&] { return failed || int(rtts.size()) == lines; });
+    auto sendNext = [&] {   // on this thread
+        const int n = sent++;
+        std::string id = "hops-" + std::to_string(n) + "-" + std::to_string(nowNs());
+        waitingFor = id;
+        sentAt = nowNs();
+        writes.post([client, n, id] { client->send("rtt " + std::to_string(n), id); });
+    };
+    client->onJoined = [&](const Message&) { QMetaObject::invokeMethod(&gui, sendNext, Qt::QueuedConnection); };
+    client->onLine = [&](const Message& line) {   // on gRPC's threads
+        QMetaObject::invokeMethod(&gui, [&, id = line.client_id()] {
+            if (id != waitingFor)
+                return;
+            rtts.push_back(double(nowNs() - sentAt) / 1e3);
+            if (int(rtts.size()) < lines)
+                sendNext();
+            else
+                waiter.check();
+        }, Qt::QueuedConnection);
+    };
+    client->start();
+    const bool done = waiter.run(60000);
+    client->halfClose();
+    if (!client->waitDone(10000)) {
+        client->cancel();
+        client->waitDone(10000);
+    }
+    // Lines still queued to `gui` refer to this frame: drop them with it.
+    QCoreApplication::removePostedEvents(&gui);
+    writes.cancelAll();
+    delete client;
+    if (!done || failed)
+        return {};
+    return rtts;
+}
+
 QList<Result> runChatRtt(Environment& env, const Options& options)
 {
     const int lines = options.quick ? 50 : 1000;
@@ -357,11 +417,27 @@ QList<Result> runChatRtt(Environment& env, const Options& options)
     if (baselineRoundTrips(bare, 20, lastSeq()).empty())
         return {};
 
+    // Each baseline run is followed by one of the bare client with the app's
+    // two hand-offs, so the three alternate.
+    std::vector<double> handOffP50;
+    bool handOffFailed = false;
     auto result = compareLatencies(
         QStringLiteral("chat_rtt"), options.runs, [&](double* gap) { return appRoundTrips(connection, lines, gap); },
-        [&] { return baselineRoundTrips(bare, lines, lastSeq()); });
-    if (!result)
+        [&] {
+            auto base = baselineRoundTrips(bare, lines, lastSeq());
+            const auto hops = bareWithHandOffs(bare, lines, lastSeq());
+            if (hops.empty())
+                handOffFailed = true;
+            else
+                handOffP50.push_back(percentileOf(hops, 50));
+            return base;
+        });
+    if (!result || handOffFailed)
         return {};
+    const double handOff = median(handOffP50);
+    result->extra.insert(QStringLiteral("bare_with_handoffs_us"), handOff);
+    result->extra.insert(QStringLiteral("handoffs_ratio"), handOff / result->baseline);
+    result->extra.insert(QStringLiteral("app_vs_bare_with_handoffs_ratio"), result->app / handOff);
     result->extra.insert(QStringLiteral("target_ratio_max"), 1.3);
     result->extra.insert(QStringLiteral("lines_per_run"), lines);
     return {*result};

@@ -12,7 +12,9 @@
 // Both sides send the same first-chunk metadata (upload_id, name, size), so
 // the server does the same work for both (it writes, hashes and fsyncs the
 // file). The app path also hashes the file on the client; the baseline does
-// not (reported as app_hashes_client_side).
+// not (reported as app_hashes_client_side). A third series, the bare loop
+// hashing each chunk too (bare_hashing_mbps, app_vs_bare_hashing_ratio),
+// tells the hash's cost apart from that of the app's own machinery.
 #include "Bench.h"
 
 #include "Connection.h"
@@ -185,9 +187,12 @@ AppRun appUpload(Environment* env, Connection& connection, const QString& path, 
     return run;
 }
 
-// The bare loop: read a chunk, Write it, on a thread of its own.
+// The bare loop: read a chunk, Write it, on a thread of its own. With
+// `hashToo`, it also hashes each chunk between reading and writing it — the
+// simplest loop that does what the app must (a client-side SHA-256), to tell
+// the hash's cost apart from the cost of the app's own machinery.
 double baselineUpload(Environment& env, const std::shared_ptr<grpc::Channel>& channel, const QString& path, qint64 size,
-                      int chunkSize, QString* error, double* writeMbps = nullptr)
+                      int chunkSize, QString* error, double* writeMbps = nullptr, bool hashToo = false)
 {
     double mbps = 0;
     double writeSeconds = 0;
@@ -210,6 +215,7 @@ double baselineUpload(Environment& env, const std::shared_ptr<grpc::Channel>& ch
         chunk.set_upload_id(QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString());
         chunk.set_name(QFileInfo(path).fileName().toStdString());
         chunk.set_size(size);
+        Sha256 hash;
         bool first = true;
         qint64 sent = 0;
         while (first || sent < size) {
@@ -222,6 +228,8 @@ double baselineUpload(Environment& env, const std::shared_ptr<grpc::Channel>& ch
                 context.TryCancel();
                 break;
             }
+            if (hashToo)
+                hash.add(*data);
             if (!writer->Write(chunk))
                 break;
             sent += n;
@@ -232,6 +240,8 @@ double baselineUpload(Environment& env, const std::shared_ptr<grpc::Channel>& ch
                 first = false;
             }
         }
+        if (hashToo)
+            hash.hexDigest();
         writer->WritesDone();
         writeSeconds = double(clock.nsecsElapsed()) / 1e9;
         const grpc::Status status = writer->Finish();
@@ -428,7 +438,7 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         QString baseError;
         baselineUpload(env, bare, runFile, runBytes, chunkSize, &baseError);
 
-        std::vector<double> app, base, gaps, appWrite, baseWrite, guiWork, guiWorkInGap;
+        std::vector<double> app, base, baseHashing, gaps, appWrite, baseWrite, guiWork, guiWorkInGap;
         for (int run = 0; run < options.runs; ++run) {
             // Alternate which side goes first.
             auto one = [&](bool appSide) -> bool {
@@ -453,6 +463,13 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
                     }
                     base.push_back(mbps);
                     baseWrite.push_back(writeMbps);
+                    // Right after it, the same loop hashing too (a third series).
+                    const double hashing = baselineUpload(env, bare, runFile, runBytes, chunkSize, &e, nullptr, true);
+                    if (!e.isEmpty()) {
+                        std::fprintf(stderr, "upload: hashing baseline run failed: %s\n", qPrintable(e));
+                        return false;
+                    }
+                    baseHashing.push_back(hashing);
                 }
                 return true;
             };
@@ -487,6 +504,9 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         result.extra.insert(QStringLiteral("write_phase_ratio"),
                             median(baseWrite) > 0 ? std::round(median(appWrite) / median(baseWrite) * 1000) / 1000 : 0.0);
         result.extra.insert(QStringLiteral("app_hashes_client_side"), true);
+        result.extra.insert(QStringLiteral("bare_hashing_mbps"), std::round(median(baseHashing) * 10) / 10);
+        result.extra.insert(QStringLiteral("bare_hashing_runs"), toJson(baseHashing));
+        result.extra.insert(QStringLiteral("app_vs_bare_hashing_ratio"), std::round(median(app) / median(baseHashing) * 1000) / 1000);
         result.extra.insert(QStringLiteral("client_sha256_alone_mbps"), std::round(sha256Mbps(runFile)));
         result.extra.insert(QStringLiteral("big_upload_bytes"), bigBytes);
         result.extra.insert(QStringLiteral("big_upload_mbps"), std::round(big.run.mbps * 10) / 10);

@@ -503,6 +503,10 @@ QString ChatSession::send(const QString& text, QString* error)
     m_ownIds.insert(out.clientId);
     m_outgoing.append(out);
 
+    // Hand the line to the writer first: it goes out while the view shows it.
+    // While reconnecting it waits in m_outgoing: the next call sends it.
+    if (m_call && (m_state == State::Connecting || m_state == State::Joined))
+        enqueue(out);
     ChatLine line;
     line.clientId = out.clientId;
     line.user = m_user;
@@ -511,9 +515,6 @@ QString ChatSession::send(const QString& text, QString* error)
     line.own = true;
     line.delivery = ChatLine::Delivery::Sending;
     Q_EMIT lineSent(line);
-    // While reconnecting it waits in m_outgoing: the next call sends it.
-    if (m_call && (m_state == State::Connecting || m_state == State::Joined))
-        enqueue(out);
     return out.clientId;
 }
 

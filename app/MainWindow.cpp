@@ -5,6 +5,7 @@
 #include "ClientStreamingTab.h"
 #include "ConnectionBar.h"
 #include "FlowLabTab.h"
+#include "ScrollPage.h"
 #include "ServerStreamingTab.h"
 #include "UnaryTab.h"
 #include "ui_mainwindow.h"
@@ -234,7 +235,10 @@ void MainWindow::saveSettings()
 void MainWindow::addLabTab(LabTab* tab, const QString& title)
 {
     m_labTabs.append(tab);
-    const int index = m_ui->tabs->addTab(tab, title);
+    // A tab scrolls when the window is smaller than what it holds, rather
+    // than hold the window that large: it then fits a 1366×768 screen, and
+    // two copies fit side by side on a 1920-pixel one (chat between them).
+    const int index = m_ui->tabs->addTab(new ScrollPage(tab, m_ui->tabs), title);
     // Ctrl+1 … Ctrl+9: straight to a tab, as in browsers and terminals.
     if (index < 9) {
         auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + index)), this);

@@ -16,6 +16,12 @@ ConnectionBar::ConnectionBar(QWidget* parent) : QWidget(parent), m_ui(std::make_
     m_ui->setupUi(this);
     m_ui->targetCombo->lineEdit()->setPlaceholderText(QStringLiteral("host:port"));
     m_ui->stateBadge->setState(QStringLiteral("IDLE"), StatusBadge::Tone::Neutral);
+    // Both lines elide rather than hold the window wide (two windows side by
+    // side). The message (errors included) keeps a share however narrow the
+    // window; the bundled server's line is shown whole when there is room.
+    m_ui->messageLabel->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    m_ui->messageLabel->setMinimumWidth(m_ui->messageLabel->fontMetrics().averageCharWidth() * 24);
+    m_ui->bundledLabel->setPreferWholeText(true);
     auto requestConnect = [this] { Q_EMIT connectRequested(enteredTarget()); };
     connect(m_ui->connectButton, &QPushButton::clicked, this, requestConnect);
     connect(m_ui->targetCombo->lineEdit(), &QLineEdit::returnPressed, this, requestConnect);
@@ -63,13 +69,14 @@ void ConnectionBar::setChannelState(ChannelState state)
 
 void ConnectionBar::setBundledServer(const QString& address, int clients, const QString& note)
 {
-    if (address.isEmpty()) {
-        m_ui->bundledLabel->setText(note);
-        return;
+    QString text = note;
+    if (!address.isEmpty()) {
+        const QString count = clients == 1 ? tr("1 client") : tr("%1 clients").arg(clients);
+        text = tr("Bundled server %1 · %2").arg(address, count) + (note.isEmpty() ? QString() : QStringLiteral(" · ") + note);
     }
-    const QString count = clients == 1 ? tr("1 client") : tr("%1 clients").arg(clients);
-    m_ui->bundledLabel->setText(tr("Bundled server %1 · %2").arg(address, count)
-                                + (note.isEmpty() ? QString() : QStringLiteral(" · ") + note));
+    m_ui->bundledLabel->setText(text);
+    m_ui->bundledLabel->setToolTip(text + QStringLiteral("\n")
+                                   + tr("The server inside this app: where it listens and how many clients have a call in flight"));
 }
 
 void ConnectionBar::setServerSummary(const ServerSummary& summary)
@@ -88,8 +95,7 @@ void ConnectionBar::showMessage(const QString& text, bool error)
 {
     m_showingError = error && !text.isEmpty();
     const QString shown = text.isEmpty() && !error ? m_summary : text;
-    m_ui->messageLabel->setText(shown);
-    m_ui->messageLabel->setToolTip(shown);
+    m_ui->messageLabel->setText(shown);   // the whole line in its tooltip
     QPalette palette = m_ui->messageLabel->palette();
     palette.setColor(QPalette::WindowText, error ? QColor(0xc0, 0x1c, 0x28) : palette.color(QPalette::Text));
     m_ui->messageLabel->setPalette(palette);

@@ -23,7 +23,16 @@ void ElidedLabel::setText(const QString& text)
         return;
     m_text = text;
     setToolTip(text);
-    update();   // the size hint does not depend on the text: no relayout
+    if (m_preferWholeText)
+        updateGeometry();
+    update();   // otherwise the size hint does not depend on the text: no relayout
+}
+
+void ElidedLabel::setPreferWholeText(bool prefer)
+{
+    m_preferWholeText = prefer;
+    setSizePolicy(prefer ? QSizePolicy::Preferred : QSizePolicy::Ignored, QSizePolicy::Fixed);
+    updateGeometry();
 }
 
 QString ElidedLabel::shownText() const
@@ -33,7 +42,10 @@ QString ElidedLabel::shownText() const
 
 QSize ElidedLabel::sizeHint() const
 {
-    return {fontMetrics().averageCharWidth() * 40, fontMetrics().height()};
+    const QMargins margins = contentsMargins();
+    const int width = m_preferWholeText ? fontMetrics().horizontalAdvance(m_text) + margins.left() + margins.right()
+                                        : fontMetrics().averageCharWidth() * 40;
+    return {width, fontMetrics().height()};
 }
 
 QSize ElidedLabel::minimumSizeHint() const

@@ -17,6 +17,9 @@ public:
 
     void setText(const QString& text);
     QString text() const { return m_text; }
+    // For a line that changes rarely: ask the layout for the whole text's
+    // width (a relayout per setText), still eliding when given less.
+    void setPreferWholeText(bool prefer);
     // What is painted at the current width ("…" at the end when cut).
     QString shownText() const;
 
@@ -28,6 +31,7 @@ protected:
 
 private:
     QString m_text;
+    bool m_preferWholeText = false;
 };
 
 } // namespace streamlab

@@ -106,7 +106,7 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
 {
     m_ui->setupUi(this);
     m_ui->header->setPattern(
-        QStringLiteral("rpc Produce (ProduceRequest) returns (stream Payload);  rpc Consume (stream Payload) returns (ConsumeResult);"),
+        QStringLiteral("rpc Produce (ProduceRequest) returns (stream Payload);\nrpc Consume (stream Payload) returns (ConsumeResult);"),
         tr("Flow control: a stream's sender can only run a window ahead of what the receiving app has taken. "
            "It matters whenever a producer is faster than its consumer — downloads, uploads, feeds, telemetry."));
     m_ui->splitter->setStretchFactor(0, 5);
@@ -247,8 +247,9 @@ void FlowLabTab::setUpCharts()
     // One time axis for the three: its labels under the last chart only.
     for (ThroughputChart* chart : {bytes, inFlight})
         chart->axisX()->setLabelsVisible(false);
+    // Small enough minimum for the window to fit a 768-pixel-high screen; they grow with it.
     for (ThroughputChart* chart : {bytes, inFlight, blocked})
-        chart->setMinimumHeight(120);
+        chart->setMinimumHeight(80);
 }
 
 void FlowLabTab::setByteUnit(ThroughputChart* chart, int& unit, int wanted)

@@ -6,6 +6,7 @@
 #include "ChatSession.h"
 #include "ClientStreamingTab.h"
 #include "FlowLabTab.h"
+#include "LabTab.h"
 #include "MainWindow.h"
 #include "ServerStreamingTab.h"
 #include "UnaryTab.h"
@@ -14,6 +15,7 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QLineEdit>
+#include <QScrollArea>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -172,6 +174,61 @@ private Q_SLOTS:
         for (int i : {2, 4, 0, 3, 1}) {
             QTest::keyClick(&window, Qt::Key(Qt::Key_1 + i), Qt::ControlModifier);
             QCOMPARE(tabs->currentIndex(), i);
+        }
+        window.close();
+    }
+
+    // 1366×768 less a panel and a title bar, and two windows side by side on
+    // a 1920-pixel screen: the window goes that small, its tabs scroll rather
+    // than squeeze, and the connection bar's lines elide without overlapping.
+    void fitsSmallScreens()
+    {
+        StartOptions options;
+        options.port = 0;
+        options.dataDir = m_data.path();
+        options.noServer = true;
+        MainWindow window(options);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const QSize minimum = window.minimumSizeHint();
+        QVERIFY2(minimum.width() <= 940 && minimum.height() <= 680,
+                 qPrintable(QStringLiteral("minimum %1×%2").arg(minimum.width()).arg(minimum.height())));
+
+        const QSize small(std::max(minimum.width(), 700), 600);
+        window.resize(small);
+        QTRY_COMPARE(window.size(), small);
+        auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("tabs"));
+        for (int i = 0; i < tabs->count(); ++i) {
+            tabs->setCurrentIndex(i);
+            auto* scroll = qobject_cast<QScrollArea*>(tabs->widget(i));
+            QVERIFY2(scroll && qobject_cast<LabTab*>(scroll->widget()), qPrintable(tabs->tabText(i)));
+            QWidget* content = scroll->widget();
+            QTRY_VERIFY(content->isVisible());
+            // Not squeezed below what it needs: the tab scrolls instead; and
+            // where it fits, no scrolling (the page has no frame: its size is the room).
+            const QSize needs = content->minimumSizeHint();
+            if (needs.width() <= scroll->width() && needs.height() <= scroll->height())
+                QTRY_COMPARE(content->size(), scroll->size());
+            auto sizes = [&] {
+                return tabs->tabText(i) + QStringLiteral(": %1×%2, needs %3×%4").arg(content->width()).arg(content->height())
+                                              .arg(content->minimumSizeHint().width()).arg(content->minimumSizeHint().height());
+            };
+            QTRY_VERIFY2(content->height() >= content->minimumSizeHint().height() && content->width() >= content->minimumSizeHint().width(),
+                         qPrintable(sizes()));
+            // Nor is any part of it (wrapped text takes more height when narrow).
+            for (QWidget* part : content->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly))
+                if (part->isVisible())
+                    QTRY_VERIFY2(part->height() >= part->minimumSizeHint().height(),
+                                 qPrintable(tabs->tabText(i) + QStringLiteral(": ") + part->objectName()));
+        }
+        QWidget* bar = window.findChild<QWidget*>(QStringLiteral("connectionBar"));
+        QRect previous;
+        for (const char* name : {"targetCombo", "connectButton", "bundledButton", "stateBadge", "messageLabel", "bundledLabel"}) {
+            auto* widget = bar->findChild<QWidget*>(QString::fromLatin1(name));
+            QVERIFY2(widget, name);
+            QVERIFY2(!widget->geometry().intersects(previous), name);
+            QVERIFY2(widget->geometry().right() < bar->width(), name);
+            previous = widget->geometry();
         }
         window.close();
     }

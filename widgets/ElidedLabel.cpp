@@ -43,7 +43,8 @@ QString ElidedLabel::shownText() const
 QSize ElidedLabel::sizeHint() const
 {
     const QMargins margins = contentsMargins();
-    const int width = m_preferWholeText ? fontMetrics().horizontalAdvance(m_text) + margins.left() + margins.right()
+    // (A few pixels to spare: eliding measures the text with subpixel widths.)
+    const int width = m_preferWholeText ? fontMetrics().horizontalAdvance(m_text) + 4 + margins.left() + margins.right()
                                         : fontMetrics().averageCharWidth() * 40;
     return {width, fontMetrics().height()};
 }

@@ -39,9 +39,7 @@ private Q_SLOTS:
 
     void startsTheBundledServerAndConnects()
     {
-        StartOptions options;
-        options.port = 0;
-        options.dataDir = m_data.path();
+        const StartOptions options = startOptions();
         MainWindow window(options);
         QSignalSpy ready(&window, &MainWindow::serverReady);
         window.show();
@@ -54,9 +52,7 @@ private Q_SLOTS:
 
     void closingWithACallInFlightExitsPromptly()
     {
-        StartOptions options;
-        options.port = 0;
-        options.dataDir = m_data.path();
+        const StartOptions options = startOptions();
         auto window = std::make_unique<MainWindow>(options);
         QSignalSpy ready(window.get(), &MainWindow::serverReady);
         window->show();
@@ -89,9 +85,7 @@ private Q_SLOTS:
             for (int i = 0; i < 64; ++i)
                 QCOMPARE(file.write(block), qint64(block.size()));
         }
-        StartOptions options;
-        options.port = 0;
-        options.dataDir = m_data.path();
+        const StartOptions options = startOptions();
         auto window = std::make_unique<MainWindow>(options);
         QSignalSpy ready(window.get(), &MainWindow::serverReady);
         window->show();
@@ -142,9 +136,7 @@ private Q_SLOTS:
 
     void remembersDeadlineAndServers()
     {
-        StartOptions options;
-        options.port = 0;
-        options.dataDir = m_data.path();
+        const StartOptions options = startOptions();
         {
             MainWindow window(options);
             QSignalSpy ready(&window, &MainWindow::serverReady);
@@ -161,11 +153,7 @@ private Q_SLOTS:
 
     void ctrlDigitSwitchesTabs()
     {
-        StartOptions options;
-        options.port = 0;
-        options.dataDir = m_data.path();
-        options.noServer = true;
-        MainWindow window(options);
+        MainWindow window(startOptions(false));
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("tabs"));
@@ -183,11 +171,7 @@ private Q_SLOTS:
     // than squeeze, and the connection bar's lines elide without overlapping.
     void fitsSmallScreens()
     {
-        StartOptions options;
-        options.port = 0;
-        options.dataDir = m_data.path();
-        options.noServer = true;
-        MainWindow window(options);
+        MainWindow window(startOptions(false));
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         const QSize minimum = window.minimumSizeHint();
@@ -234,6 +218,16 @@ private Q_SLOTS:
     }
 
 private:
+    // Any free port, this test's data directory; the bundled server or none.
+    StartOptions startOptions(bool withServer = true) const
+    {
+        StartOptions options;
+        options.port = 0;
+        options.dataDir = m_data.path();
+        options.noServer = !withServer;
+        return options;
+    }
+
     QTemporaryDir m_data;
 };
 

@@ -61,12 +61,9 @@ ServerStreamingTab::ServerStreamingTab(Connection* connection, QWidget* parent)
         item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
         item->setCheckState(Qt::Checked);
     }
-    // Every type without a scroll bar when there is room (the list is short
-    // and fixed); five rows and a scroll bar in a short window.
+    // Show every type without a scroll bar: the list is short and fixed.
     const int rowHeight = m_ui->typesList->sizeHintForRow(0);
-    const int frame = 2 * m_ui->typesList->frameWidth() + 2;
-    m_ui->typesList->setMinimumHeight(rowHeight * std::min(5, int(m_ui->typesList->count())) + frame);
-    m_ui->typesList->setMaximumHeight(rowHeight * m_ui->typesList->count() + frame);
+    m_ui->typesList->setFixedHeight(rowHeight * m_ui->typesList->count() + 2 * m_ui->typesList->frameWidth() + 2);
     m_ui->windowCombo->addItem(tr("Automatic (gRPC default)"), 0);
     m_ui->windowCombo->addItem(tr("64 KiB"), 64 * 1024);
     m_ui->windowCombo->addItem(tr("16 KiB"), 16 * 1024);

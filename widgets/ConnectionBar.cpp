@@ -20,7 +20,7 @@ ConnectionBar::ConnectionBar(QWidget* parent) : QWidget(parent), m_ui(std::make_
     // side). The message (errors included) keeps a share however narrow the
     // window; the bundled server's line is shown whole when there is room.
     m_ui->messageLabel->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
-    m_ui->messageLabel->setMinimumWidth(m_ui->messageLabel->fontMetrics().averageCharWidth() * 24);
+    m_ui->messageLabel->setMinimumWidth(m_ui->messageLabel->fontMetrics().averageCharWidth() * 18);
     m_ui->bundledLabel->setPreferWholeText(true);
     auto requestConnect = [this] { Q_EMIT connectRequested(enteredTarget()); };
     connect(m_ui->connectButton, &QPushButton::clicked, this, requestConnect);

@@ -8,6 +8,7 @@
 #include "FlowLabTab.h"
 #include "LabTab.h"
 #include "MainWindow.h"
+#include "StatusBadge.h"
 #include "ServerStreamingTab.h"
 #include "UnaryTab.h"
 #include "UserLookup.h"
@@ -205,7 +206,12 @@ private Q_SLOTS:
                     QTRY_VERIFY2(part->height() >= part->minimumSizeHint().height(),
                                  qPrintable(tabs->tabText(i) + QStringLiteral(": ") + part->objectName()));
         }
+        // The widest state the badge shows must not widen the window.
+        window.connection()->connectTo(QStringLiteral("127.0.0.1:1"), nullptr);
         QWidget* bar = window.findChild<QWidget*>(QStringLiteral("connectionBar"));
+        auto* badge = bar->findChild<StatusBadge*>(QStringLiteral("stateBadge"));
+        QTRY_COMPARE_WITH_TIMEOUT(badge->text(), QStringLiteral("TRANSIENT_FAILURE"), 10000);
+        QVERIFY2(window.minimumSizeHint().width() <= small.width(), qPrintable(QString::number(window.minimumSizeHint().width())));
         QRect previous;
         for (const char* name : {"targetCombo", "connectButton", "bundledButton", "stateBadge", "messageLabel", "bundledLabel"}) {
             auto* widget = bar->findChild<QWidget*>(QString::fromLatin1(name));

@@ -319,7 +319,7 @@ void BidiChatTab::updateState()
     case State::Reconnecting: {
         badge->setState(tr("RECONNECTING"), StatusBadge::Tone::Warning);
         const double seconds = std::max<qint64>(0, m_reconnectAtMs - QDateTime::currentMSecsSinceEpoch()) / 1000.0;
-        text = tr("No connection (%1). Trying again in %2 s (attempt %3); lines not yet acknowledged are kept and sent then.")
+        text = tr("No connection (%1): trying again in %2 s (attempt %3). Unsent lines are kept.")
                    .arg(m_hasLastStatus ? m_lastStatus.codeName : QStringLiteral("?"))
                    .arg(QLocale().toString(seconds, 'f', 1))
                    .arg(m_reconnectAttempt);

@@ -180,6 +180,15 @@ public:
         return m_status;
     }
     void cancel() { m_context.TryCancel(); }
+    // After halfClose(): waits for the server to end the call, and cancels it
+    // when it has not within 10 s; deleting the client is then safe.
+    void waitDoneOrCancel()
+    {
+        if (!waitDone(10000)) {
+            cancel();
+            waitDone(10000);
+        }
+    }
 
     void OnReadDone(bool ok) override
     {
@@ -338,10 +347,7 @@ std::vector<double> baselineRoundTrips(const std::shared_ptr<grpc::Channel>& cha
         cv.wait_for(lock, std::chrono::seconds(60), [&] { return finished; });
     }
     client->halfClose();
-    if (!client->waitDone(10000)) {
-        client->cancel();
-        client->waitDone(10000);
-    }
+    client->waitDoneOrCancel();
     delete client;
     if (!finished)
         return {};
@@ -365,8 +371,7 @@ std::vector<double> bareWithHandOffs(const std::shared_ptr<grpc::Channel>& chann
     std::string waitingFor;
     qint64 sentAt = 0;
     int sent = 0;
-    bool failed = false;
-    LoopUntil waiter([&] { return failed || int(rtts.size()) == lines; });
+    LoopUntil waiter([&] { return int(rtts.size()) == lines; });
     auto sendNext = [&] {   // on this thread
         const int n = sent++;
         std::string id = "hops-" + std::to_string(n) + "-" + std::to_string(nowNs());
@@ -389,15 +394,12 @@ std::vector<double> bareWithHandOffs(const std::shared_ptr<grpc::Channel>& chann
     client->start();
     const bool done = waiter.run(60000);
     client->halfClose();
-    if (!client->waitDone(10000)) {
-        client->cancel();
-        client->waitDone(10000);
-    }
+    client->waitDoneOrCancel();
     // Lines still queued to `gui` refer to this frame: drop them with it.
     QCoreApplication::removePostedEvents(&gui);
     writes.cancelAll();
     delete client;
-    if (!done || failed)
+    if (!done)
         return {};
     return rtts;
 }
@@ -662,10 +664,7 @@ FanoutRun baselineFanout(const std::vector<std::shared_ptr<grpc::Channel>>& chan
     for (BareChatClient* client : bare)
         client->halfClose();
     for (BareChatClient* client : bare) {
-        if (!client->waitDone(10000)) {
-            client->cancel();
-            client->waitDone(10000);
-        }
+        client->waitDoneOrCancel();
         delete client;
     }
     if (!run.error.isEmpty())

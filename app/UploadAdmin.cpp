@@ -160,6 +160,7 @@ UploadStatusReply UploadAdmin::fetchStatus(Connection* connection, const QString
     reply.state.completed = answer.completed();
     reply.state.storedName = QString::fromStdString(answer.stored_name());
     reply.state.sha256 = QString::fromStdString(answer.sha256());
+    reply.state.capBytes = answer.cap_bytes();
     return reply;
 }
 

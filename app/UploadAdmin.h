@@ -38,6 +38,7 @@ struct UploadServerState {
     bool completed = false;   // already stored whole
     QString storedName;
     QString sha256;           // when completed
+    qint64 capBytes = 0;      // the server's upload cap (0: not said, an older server)
 };
 
 struct UploadListReply {

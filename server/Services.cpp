@@ -267,6 +267,7 @@ grpc::ServerUnaryReactor* ServerAdminService::GetUploadStatus(grpc::CallbackServ
     status->set_completed(held.completed);
     status->set_stored_name(held.storedName);
     status->set_sha256(held.sha256);
+    status->set_cap_bytes(state_.uploads->capBytes());
     return finishNow(context, grpc::Status::OK);
 }
 

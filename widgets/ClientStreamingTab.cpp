@@ -519,8 +519,11 @@ void ClientStreamingTab::showServerState(const UploadStatusReply& reply)
     QString says;
     if (!reply.status.ok()) {
         says = tr("Could not ask the server: %1").arg(reply.status.text);
-    } else if (held.completed) {
-        says = tr("The server has already stored it as %1.").arg(held.storedName);
+    } else if (held.completed || (held.capBytes > 0 && m_pending.size > held.capBytes)) {
+        // Nothing left to resume: stored already, or refused whatever is sent.
+        says = held.completed ? tr("The server has already stored it as %1.").arg(held.storedName)
+                              : tr("Resume cannot help: the file (%1) is over this server's upload cap (%2).")
+                                    .arg(formatBytes(m_pending.size), formatBytes(held.capBytes));
         m_pending = Pending{};
         updateResumeLabel();
         updateButtons();

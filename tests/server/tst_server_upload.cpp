@@ -322,6 +322,11 @@ void TestServerUpload::sizeCap()
     QVERIFY(pollUntil([&] { return capped.state()->stats.activeCalls() == 0; }));
     QVERIFY2(filesIn(uploads).isEmpty(), qPrintable(filesIn(uploads).join(", ")));
     QVERIFY2(filesIn(uploads + "/.partial").isEmpty(), qPrintable(filesIn(uploads + "/.partial").join(", ")));
+    // The status says the cap, so a client can tell that resuming cannot help.
+    auto admin = ServerAdmin::NewStub(capped.channel());
+    const UploadStatus held = uploadStatus(*admin, "grows-past-cap");
+    QVERIFY(!held.exists());
+    QCOMPARE(held.cap_bytes(), int64_t(100000));
 
     // Exactly at the cap is fine.
     const std::string exact = randomBytes(100000, 4);

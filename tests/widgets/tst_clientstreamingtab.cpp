@@ -288,6 +288,14 @@ void TestClientStreamingTab::overTheCapShowsResourceExhausted()
     const QString text = tab.findChild<QLabel*>(QStringLiteral("statusText"))->text();
     QVERIFY2(text.contains(QStringLiteral("cap")), qPrintable(text));
     QVERIFY(tab.findChild<QLabel*>(QStringLiteral("matchLabel"))->text().isEmpty());
+    // Resume would be refused the same way: the server's cap (from
+    // GetUploadStatus) makes the tab drop the offer and say why.
+    auto* status = tab.findChild<QLabel*>(QStringLiteral("statusText"));
+    QTRY_VERIFY2_WITH_TIMEOUT(status->text().contains(QStringLiteral("Resume cannot help")), qPrintable(status->text()), kWaitMs);
+    QVERIFY2(status->text().contains(QStringLiteral("(1.0 MB)")), qPrintable(status->text()));
+    QVERIFY(!tab.findChild<QPushButton*>(QStringLiteral("resumeButton"))->isEnabled());
+    QVERIFY(!tab.findChild<QLabel*>(QStringLiteral("resumeLabel"))->isVisible());
+    QVERIFY(tab.findChild<QPushButton*>(QStringLiteral("uploadButton"))->isEnabled());
     capped.stop();
 }
 

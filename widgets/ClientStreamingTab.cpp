@@ -586,6 +586,29 @@ void ClientStreamingTab::dropEvent(QDropEvent* event)
     }
 }
 
+void ClientStreamingTab::arrangeForWidth(int width)
+{
+    // Measured while side by side, so it follows longer texts; used to
+    // decide when to go back.
+    if (!stacked())
+        m_sideBySideWidth = minimumSizeHint().width();
+    const bool stack = width < m_sideBySideWidth;
+    if (stack != stacked()) {
+        m_ui->topLayout->setDirection(stack ? QBoxLayout::TopToBottom : QBoxLayout::LeftToRight);
+        // Side by side the form keeps its own width; stacked it takes the row.
+        QSizePolicy policy = m_ui->uploadBox->sizePolicy();
+        policy.setHorizontalPolicy(stack ? QSizePolicy::Preferred : QSizePolicy::Maximum);
+        m_ui->uploadBox->setSizePolicy(policy);
+    }
+    // Also when restored settings brought the other orientation back.
+    m_ui->bottomSplitter->setOrientation(stack ? Qt::Vertical : Qt::Horizontal);
+}
+
+bool ClientStreamingTab::stacked() const
+{
+    return m_ui->topLayout->direction() == QBoxLayout::TopToBottom;
+}
+
 void ClientStreamingTab::showEvent(QShowEvent* event)
 {
     LabTab::showEvent(event);

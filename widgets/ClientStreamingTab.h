@@ -34,6 +34,10 @@ public:
 
     void saveSettings(QSettings& settings) const override;
     void restoreSettings(const QSettings& settings) override;
+    // Below the width the form and the progress side by side need, they
+    // stack, as do the timeline and the stored uploads.
+    void arrangeForWidth(int width) override;
+    bool stacked() const;
 
     void setFilePath(const QString& path);
     QString filePath() const;
@@ -94,6 +98,7 @@ private:
     int m_rateSeries = -1;
     double m_lastStallMarkS = -1e9;
     bool m_shownOnce = false;
+    int m_sideBySideWidth = 0;       // the tab's minimum width side by side, as last seen
 };
 
 } // namespace streamlab

@@ -14,6 +14,10 @@ public:
     using QWidget::QWidget;
     virtual void saveSettings(QSettings& settings) const = 0;
     virtual void restoreSettings(const QSettings& settings) = 0;
+    // The page (ScrollPage) has this much width for the tab. A tab whose
+    // parts sit side by side may stack them when they would not fit, so the
+    // page does not scroll sideways. Default: one arrangement for all widths.
+    virtual void arrangeForWidth(int /*width*/) {}
 };
 
 } // namespace streamlab

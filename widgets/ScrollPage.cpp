@@ -1,5 +1,7 @@
 #include "ScrollPage.h"
 
+#include "LabTab.h"
+
 #include <QEvent>
 #include <QLayout>
 #include <QScrollBar>
@@ -36,6 +38,14 @@ void ScrollPage::fitContent()
     QWidget* content = widget();
     if (!content)
         return;
+    const QSize room = maximumViewportSize();   // without scroll bars
+    const int barWidth = verticalScrollBar()->sizeHint().width();
+    const int barHeight = horizontalScrollBar()->sizeHint().height();
+    // Let the tab choose its arrangement first (its minimum follows it);
+    // leave room for a vertical bar so that a side-by-side arrangement
+    // never needs a sideways one.
+    if (auto* tab = qobject_cast<LabTab*>(content))
+        tab->arrangeForWidth(room.width() - barWidth);
     const QSize minimum = content->minimumSizeHint().expandedTo(content->minimumSize());
     // Word-wrapped labels need more height at a narrow width than the
     // minimum size says: ask the layout for the width it will get.
@@ -44,9 +54,6 @@ void ScrollPage::fitContent()
         const int forWidth = layout && layout->hasHeightForWidth() ? layout->totalMinimumHeightForWidth(width) : 0;
         return std::max(minimum.height(), forWidth);
     };
-    const QSize room = maximumViewportSize();   // without scroll bars
-    const int barWidth = verticalScrollBar()->sizeHint().width();
-    const int barHeight = horizontalScrollBar()->sizeHint().height();
     // A scroll bar in one direction takes its breadth from the other; once
     // needed it stays needed, so this settles within a few passes.
     bool vertical = false;

@@ -15,9 +15,13 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QLabel>
+#include <QLayout>
 #include <QLineEdit>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalSpy>
+#include <QSplitter>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -200,12 +204,23 @@ private Q_SLOTS:
             };
             QTRY_VERIFY2(content->height() >= content->minimumSizeHint().height() && content->width() >= content->minimumSizeHint().width(),
                          qPrintable(sizes()));
-            // Nor is any part of it (wrapped text takes more height when narrow).
-            for (QWidget* part : content->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly))
-                if (part->isVisible())
-                    QTRY_VERIFY2(part->height() >= part->minimumSizeHint().height(),
-                                 qPrintable(tabs->tabText(i) + QStringLiteral(": ") + part->objectName()));
+            // Up and down only: a tab whose parts sit side by side stacks them.
+            QTRY_VERIFY2(!scroll->horizontalScrollBar()->isVisible(), qPrintable(sizes()));
+            // Nor is any part of it, however deep (wrapped text takes more
+            // height when narrow; a splitter does not ask for it).
+            QTRY_VERIFY2(squeezedParts(content).isEmpty(),
+                         qPrintable(tabs->tabText(i) + QStringLiteral(": ") + squeezedParts(content).join(QStringLiteral("; "))));
         }
+        // The upload tab stacks its form and progress only when they do not fit side by side.
+        auto* upload = window.findChild<ClientStreamingTab*>();
+        tabs->setCurrentWidget(upload->parentWidget()->parentWidget());   // its page (a tab's size follows only while shown)
+        QVERIFY(upload->stacked());
+        window.resize(1180, 800);
+        QTRY_VERIFY(!upload->stacked());
+        QTRY_VERIFY(squeezedParts(upload).isEmpty());
+        window.resize(small);
+        QTRY_VERIFY(upload->stacked());
+
         // The widest state the badge shows must not widen the window.
         window.connection()->connectTo(QStringLiteral("127.0.0.1:1"), nullptr);
         QWidget* bar = window.findChild<QWidget*>(QStringLiteral("connectionBar"));
@@ -224,6 +239,59 @@ private Q_SLOTS:
     }
 
 private:
+    // Widgets under `root` that their layout (or splitter) gave less height
+    // than they need at their width, or that overlap a sibling: what a user
+    // sees as a cut-off or overdrawn part.
+    static QStringList squeezedParts(QWidget* root)
+    {
+        QStringList found;
+        auto name = [](const QWidget* w) {
+            return w->objectName().isEmpty() ? QString::fromLatin1(w->metaObject()->className()) : w->objectName();
+        };
+        std::function<void(QLayout*, QList<QWidget*>*)> collect = [&](QLayout* layout, QList<QWidget*>* out) {
+            for (int i = 0; i < layout->count(); ++i) {
+                QLayoutItem* item = layout->itemAt(i);
+                if (item->widget())
+                    out->append(item->widget());
+                else if (item->layout())
+                    collect(item->layout(), out);
+            }
+        };
+        std::function<void(QWidget*)> visit = [&](QWidget* parent) {
+            QList<QWidget*> managed;
+            if (parent->layout())
+                collect(parent->layout(), &managed);
+            if (auto* splitter = qobject_cast<QSplitter*>(parent))
+                for (int i = 0; i < splitter->count(); ++i)
+                    managed.append(splitter->widget(i));
+            QList<QWidget*> shown;
+            for (QWidget* w : managed)
+                if (w->isVisibleTo(parent))
+                    shown.append(w);
+            for (int a = 0; a < shown.size(); ++a) {
+                QWidget* w = shown[a];
+                // As layouts count it: a set minimum height wins over the hint.
+                int needs = w->minimumHeight() > 0 ? w->minimumHeight() : w->minimumSizeHint().height();
+                if (w->layout() && w->layout()->hasHeightForWidth())   // the least it can do with at this width
+                    needs = std::max(needs, w->layout()->totalMinimumHeightForWidth(w->width()));
+                else if (qobject_cast<QLabel*>(w) && w->hasHeightForWidth())   // word-wrapped text (a text box scrolls)
+                    needs = std::max(needs, w->heightForWidth(w->width()));
+                needs = std::min(needs, w->maximumHeight());
+                if (w->sizePolicy().verticalPolicy() != QSizePolicy::Ignored && w->height() < needs)
+                    found << QStringLiteral("%1 is %2 px high, needs %3").arg(name(w)).arg(w->height()).arg(needs);
+                const int needsWidth = std::min(w->minimumWidth() > 0 ? w->minimumWidth() : w->minimumSizeHint().width(), w->maximumWidth());
+                if (w->sizePolicy().horizontalPolicy() != QSizePolicy::Ignored && w->width() < needsWidth)
+                    found << QStringLiteral("%1 is %2 px wide, needs %3").arg(name(w)).arg(w->width()).arg(needsWidth);
+                for (int b = a + 1; b < shown.size(); ++b)
+                    if (w->geometry().intersects(shown[b]->geometry()))
+                        found << QStringLiteral("%1 overlaps %2").arg(name(w), name(shown[b]));
+                visit(w);
+            }
+        };
+        visit(root);
+        return found;
+    }
+
     // Any free port, this test's data directory; the bundled server or none.
     StartOptions startOptions(bool withServer = true) const
     {

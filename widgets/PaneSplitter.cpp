@@ -21,8 +21,10 @@ PaneSplitter::PaneSplitter(Qt::Orientation orientation, QWidget* parent) : QSpli
 void PaneSplitter::childEvent(QChildEvent* event)
 {
     QSplitter::childEvent(event);
-    // A pane is any child widget but the handles, which the splitter makes itself.
-    if (event->added() && event->child()->isWidgetType() && !qobject_cast<QSplitterHandle*>(event->child()))
+    // Every child widget is watched; the handles the splitter makes itself
+    // have no layout, so fitPane() passes over them. (Telling them apart here
+    // does not work: a child is announced from its base constructor.)
+    if (event->added() && event->child()->isWidgetType())
         event->child()->installEventFilter(this);
     else if (event->removed())
         event->child()->removeEventFilter(this);

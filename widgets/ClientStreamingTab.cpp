@@ -3,6 +3,7 @@
 #include "CallTimelineWidget.h"
 #include "Connection.h"
 #include "PatternHeader.h"
+#include "ScrollPage.h"
 #include "StatusBadge.h"
 #include "TestFileWriter.h"
 #include "ThroughputChart.h"
@@ -306,8 +307,17 @@ void ClientStreamingTab::updateButtons()
     const bool busy = m_call->active();
     const bool generating = m_writer->busy();
     m_ui->uploadButton->setEnabled(!busy && !filePath().isEmpty());
-    m_ui->cancelButton->setEnabled(busy);
     m_ui->resumeButton->setEnabled(!busy && canResume());
+    // Focus goes from Cancel to the next action before Cancel is disabled:
+    // Qt would pass it down the tab chain to the stored uploads, scrolling a
+    // short window's page away from the result.
+    if (!busy && m_ui->cancelButton->hasFocus()) {
+        if (m_ui->resumeButton->isEnabled())
+            m_ui->resumeButton->setFocus();
+        else if (m_ui->uploadButton->isEnabled())
+            m_ui->uploadButton->setFocus();
+    }
+    m_ui->cancelButton->setEnabled(busy);
     m_ui->fileEdit->setReadOnly(busy);
     m_ui->browseButton->setEnabled(!busy);
     m_ui->chunkSpin->setEnabled(!busy);
@@ -493,6 +503,8 @@ void ClientStreamingTab::showOutcome(const UploadOutcome& o)
     }
     updateResumeLabel();
     updateButtons();
+    // The match mark, or what went wrong: below the fold when stacked in a short window.
+    ScrollPage::reveal(o.ok() ? static_cast<QWidget*>(m_ui->resultFrame) : m_ui->statusText);
 }
 
 void ClientStreamingTab::updateResumeLabel(const QString& serverSays)

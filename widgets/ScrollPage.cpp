@@ -19,6 +19,16 @@ ScrollPage::ScrollPage(QWidget* content, QWidget* parent) : QScrollArea(parent)
     content->installEventFilter(this);
 }
 
+void ScrollPage::reveal(QWidget* widget)
+{
+    for (QWidget* up = widget ? widget->parentWidget() : nullptr; up; up = up->parentWidget()) {
+        if (auto* page = qobject_cast<ScrollPage*>(up)) {
+            page->ensureWidgetVisible(widget, 0, 0);
+            return;
+        }
+    }
+}
+
 void ScrollPage::resizeEvent(QResizeEvent* event)
 {
     QScrollArea::resizeEvent(event);

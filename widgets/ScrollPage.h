@@ -16,6 +16,10 @@ public:
     // Takes `content` (a tab) as its widget.
     explicit ScrollPage(QWidget* content, QWidget* parent = nullptr);
 
+    // Scrolls the page that holds `widget`, if any, until it is in view (a
+    // result that appeared below the fold of a short window).
+    static void reveal(QWidget* widget);
+
 protected:
     void resizeEvent(QResizeEvent* event) override;
     bool eventFilter(QObject* watched, QEvent* event) override;

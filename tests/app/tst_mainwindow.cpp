@@ -15,9 +15,11 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QLabel>
 #include <QLayout>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -235,6 +237,47 @@ private Q_SLOTS:
             QVERIFY2(widget->geometry().right() < bar->width(), name);
             previous = widget->geometry();
         }
+        window.close();
+    }
+
+    // In a short window the upload tab is stacked and its result below the
+    // fold: when the upload ends, the page shows the match mark, and focus
+    // is on Upload (Qt would have passed it from the disabled Cancel down
+    // to the stored uploads).
+    void uploadResultInViewInAShortWindow()
+    {
+        QTemporaryDir files;
+        QVERIFY(files.isValid());
+        const QString path = files.filePath(QStringLiteral("short-window.bin"));
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            QCOMPARE(file.write(QByteArray(300 * 1024, 's')), qint64(300 * 1024));
+        }
+        MainWindow window(startOptions());
+        QSignalSpy ready(&window, &MainWindow::serverReady);
+        window.resize(700, 560);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QTRY_VERIFY_WITH_TIMEOUT(!ready.isEmpty(), 20000);   // maybe while the window was activated
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection()->state(), ChannelState::Ready, 10000);
+        auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("tabs"));
+        auto* upload = window.findChild<ClientStreamingTab*>();
+        auto* page = qobject_cast<QScrollArea*>(upload->parentWidget()->parentWidget());
+        tabs->setCurrentWidget(page);
+        QTRY_VERIFY(upload->stacked());
+        auto* mark = upload->findChild<QLabel*>(QStringLiteral("matchLabel"));
+        auto inView = [&] {
+            const QRect shown(mark->mapTo(page->viewport(), QPoint(0, 0)), mark->size());
+            return page->viewport()->rect().contains(shown);
+        };
+        QVERIFY(!inView());   // below the fold to begin with, or this proves nothing
+        upload->setFilePath(path);
+        upload->startUpload();
+        QTRY_VERIFY_WITH_TIMEOUT(!mark->text().isEmpty(), 20000);
+        QVERIFY2(mark->text().contains(QStringLiteral("match")), qPrintable(mark->text()));
+        QTRY_VERIFY(inView());
+        QVERIFY(upload->findChild<QPushButton*>(QStringLiteral("uploadButton"))->hasFocus());
         window.close();
     }
 

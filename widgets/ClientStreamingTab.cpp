@@ -310,8 +310,9 @@ void ClientStreamingTab::updateButtons()
     m_ui->resumeButton->setEnabled(!busy && canResume());
     // Focus goes from Cancel to the next action before Cancel is disabled:
     // Qt would pass it down the tab chain to the stored uploads, scrolling a
-    // short window's page away from the result.
-    if (!busy && m_ui->cancelButton->hasFocus()) {
+    // short window's page away from the result. (The window's focus widget,
+    // not hasFocus(): Qt moves it in a window in the background too.)
+    if (!busy && window()->focusWidget() == m_ui->cancelButton) {
         if (m_ui->resumeButton->isEnabled())
             m_ui->resumeButton->setFocus();
         else if (m_ui->uploadButton->isEnabled())

@@ -85,13 +85,7 @@ private Q_SLOTS:
         QTemporaryDir files;
         QVERIFY(files.isValid());
         const QString path = files.filePath(QStringLiteral("busy-upload.bin"));
-        {
-            QFile file(path);
-            QVERIFY(file.open(QIODevice::WriteOnly));
-            const QByteArray block(1 << 20, 'u');
-            for (int i = 0; i < 64; ++i)
-                QCOMPARE(file.write(block), qint64(block.size()));
-        }
+        QVERIFY(writeFile(path, qint64(64) << 20));
         const StartOptions options = startOptions();
         auto window = std::make_unique<MainWindow>(options);
         QSignalSpy ready(window.get(), &MainWindow::serverReady);
@@ -249,11 +243,7 @@ private Q_SLOTS:
         QTemporaryDir files;
         QVERIFY(files.isValid());
         const QString path = files.filePath(QStringLiteral("short-window.bin"));
-        {
-            QFile file(path);
-            QVERIFY(file.open(QIODevice::WriteOnly));
-            QCOMPARE(file.write(QByteArray(300 * 1024, 's')), qint64(300 * 1024));
-        }
+        QVERIFY(writeFile(path, 300 * 1024));
         MainWindow window(startOptions());
         QSignalSpy ready(&window, &MainWindow::serverReady);
         window.resize(700, 560);
@@ -282,6 +272,21 @@ private Q_SLOTS:
     }
 
 private:
+    // A file of `bytes` bytes, written a MiB at a time.
+    static bool writeFile(const QString& path, qint64 bytes)
+    {
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly))
+            return false;
+        const QByteArray block(1 << 20, 'u');
+        for (qint64 left = bytes; left > 0; left -= block.size()) {
+            const qint64 n = std::min<qint64>(left, block.size());
+            if (file.write(block.constData(), n) != n)
+                return false;
+        }
+        return true;
+    }
+
     // Widgets under `root` that their layout (or splitter) gave less height
     // than they need at their width, or that overlap a sibling: what a user
     // sees as a cut-off or overdrawn part.

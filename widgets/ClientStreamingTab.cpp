@@ -540,7 +540,11 @@ void ClientStreamingTab::showServerState(const UploadStatusReply& reply)
         m_pending = Pending{};
         updateResumeLabel();
         updateButtons();
-        m_ui->statusText->setText(m_ui->statusText->text() + QStringLiteral(" ") + says);
+        // The server's messages end without a full stop: add one before ours.
+        QString shown = m_ui->statusText->text();
+        if (!shown.isEmpty() && !shown.endsWith(QLatin1Char('.')))
+            shown += QLatin1Char('.');
+        m_ui->statusText->setText(shown.isEmpty() ? says : shown + QLatin1Char(' ') + says);
         return;
     } else if (held.exists) {
         const double percent = m_pending.size > 0 ? 100.0 * double(held.offset) / double(m_pending.size) : 100.0;

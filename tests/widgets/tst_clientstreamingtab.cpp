@@ -293,6 +293,7 @@ void TestClientStreamingTab::overTheCapShowsResourceExhausted()
     auto* status = tab.findChild<QLabel*>(QStringLiteral("statusText"));
     QTRY_VERIFY2_WITH_TIMEOUT(status->text().contains(QStringLiteral("Resume cannot help")), qPrintable(status->text()), kWaitMs);
     QVERIFY2(status->text().contains(QStringLiteral("(1.0 MB)")), qPrintable(status->text()));
+    QVERIFY2(status->text().contains(QStringLiteral(". Resume cannot help")), qPrintable(status->text()));   // two sentences
     QVERIFY(!tab.findChild<QPushButton*>(QStringLiteral("resumeButton"))->isEnabled());
     QVERIFY(!tab.findChild<QLabel*>(QStringLiteral("resumeLabel"))->isVisible());
     QVERIFY(tab.findChild<QPushButton*>(QStringLiteral("uploadButton"))->isEnabled());

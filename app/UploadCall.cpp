@@ -1,5 +1,6 @@
 #include "UploadCall.h"
 
+#include "ChunkFrame.h"
 #include "Connection.h"
 #include "Sha256.h"
 #include "UploadAdmin.h"
@@ -10,6 +11,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QUuid>
+
+#include <grpcpp/generic/generic_stub.h>
 
 #include <algorithm>
 #include <atomic>
@@ -27,10 +30,6 @@ namespace {
 constexpr size_t kQueueBudgetBytes = 4u << 20;      // chunks read ahead of the write in flight
 constexpr qint64 kHashBlockBytes = 1 << 20;         // reading back the part the server holds
 constexpr double kStallNoteMs = 100;                // a write this slow gets a line in the timeline
-// From this chunk size on, a reader waiting for the write slot starts the
-// next write itself (serialising a large chunk costs more than waking it);
-// smaller chunks are written straight from OnWriteDone.
-constexpr size_t kReaderWritesFromBytes = 128u << 10;
 
 qint64 nowNs()
 {
@@ -62,18 +61,12 @@ struct UploadCall::Pipe {
 
     std::mutex mutex;
     std::condition_variable space;    // the reader waits here for room in the queue, or for stop
-    std::deque<std::string> queue;    // chunk data read ahead, oldest first
-    std::vector<std::string> spare;   // buffers of sent chunks, for the reader to fill again
-    size_t maxSpare = 2;
+    std::deque<grpc::Slice> queue;    // chunk data read ahead, oldest first (handed to gRPC as is)
+    std::shared_ptr<ChunkBufferPool> buffers;   // what the reader reads into
     size_t queuedBytes = 0;
     size_t maxQueuedBytes = kQueueBudgetBytes;
     size_t lowWaterBytes = kQueueBudgetBytes / 2;   // a full queue wakes the reader again at this level
     bool readerWaiting = false;
-    // Large chunks: a waiting reader starts the next write itself, so that
-    // serialising the chunk (a copy) runs on the reader's thread, not on
-    // gRPC's callback threads (which the server shares when in-process).
-    bool readerWrites = false;
-    bool readerDone = false;
     bool busy = false;                // a write (or the half-close) is in flight
     bool eof = false;                 // the reader has queued the last chunk
     bool writesDoneStarted = false;
@@ -126,21 +119,35 @@ namespace {
 
 using Pipe = UploadCall::Pipe;
 
+// UploadChunks through grpc++'s generic stub: its chunks go out as
+// ChunkFrames (the file's bytes are not copied again), its answer comes back
+// as an UploadResult. On the wire it is the same client-streaming call the
+// generated stub makes; a generic call is a bidi reactor, so the answer is
+// read with StartRead.
+using ChunkStub = grpc::TemplatedGenericStub<grpc::ByteBuffer, UploadResult>;
+
+const std::string& uploadChunksMethod()
+{
+    static const std::string method = std::string("/") + StreamingExamples::service_full_name() + "/UploadChunks";
+    return method;
+}
+
 // One UploadChunks call. Owns itself: deleted in OnDone. The reader holds a
 // hold (AddHold) while it may still start writes, so OnDone cannot come
 // while it uses this object.
-class UploadReactor final : public grpc::ClientWriteReactor<Chunk> {
+class UploadReactor final : public grpc::ClientBidiReactor<grpc::ByteBuffer, UploadResult> {
 public:
     explicit UploadReactor(std::shared_ptr<Pipe> pipe)
-        : m_pipe(std::move(pipe)), m_record(m_pipe->record), m_stub(StreamingExamples::NewStub(m_pipe->channel))
+        : m_pipe(std::move(pipe)), m_record(m_pipe->record), m_stub(m_pipe->channel)
     {
     }
 
     // From the reader: start the call, holding it open for the reader.
     void begin()
     {
-        m_stub->async()->UploadChunks(m_record->context(), &m_result, this);
+        m_stub.PrepareBidiStreamingCall(m_record->context(), uploadChunksMethod(), grpc::StubOptions(), this);
         AddHold();
+        StartRead(&m_result);   // the server's one answer, when it has stored the file
         StartCall();
     }
     // From the reader, when it will start no more writes.
@@ -151,7 +158,7 @@ public:
     // OnWriteDone: whichever comes first takes the chunk.
     void pump()
     {
-        std::string data;
+        grpc::Slice data;
         bool halfClose = false;
         bool wakeReader = false;
         {
@@ -206,18 +213,11 @@ public:
             m_chunk.clear_probe_id();
         }
         m_inFlightData = qint64(data.size());
-        // Swap the data in: the previous chunk's buffer (already sent) goes back
-        // to the reader, which fills it again — no allocation per chunk.
-        m_chunk.mutable_data()->swap(data);
-        if (data.capacity() >= size_t(m_pipe->chunkSize)) {
-            std::lock_guard<std::mutex> lock(m_pipe->mutex);
-            if (m_pipe->spare.size() < m_pipe->maxSpare)
-                m_pipe->spare.push_back(std::move(data));
-        }
         m_chunk.set_server_read_delay_ms(m_pipe->delayMs.load(std::memory_order_relaxed));
-        m_inFlightMessage = qint64(m_chunk.ByteSizeLong());
+        m_frame = ChunkFrame::encode(m_chunk, data);
+        m_inFlightMessage = qint64(m_frame.Length());
         m_pipe->writeStartNs.store(nowNs());
-        StartWrite(&m_chunk);
+        StartWrite(&m_frame);
     }
 
     void OnWriteDone(bool ok) override
@@ -235,15 +235,13 @@ public:
                                QStringLiteral("a write waited %1 ms for flow control: the server is not reading")
                                    .arg(double(tookNs) / 1e6, 0, 'f', 0));
         }
-        bool handOver = false;
         {
             std::lock_guard<std::mutex> lock(m_pipe->mutex);
             m_pipe->busy = false;
             if (!ok)
                 m_pipe->stopped = true;   // the call is ending: OnDone tells why
-            handOver = ok && m_pipe->readerWrites && m_pipe->readerWaiting && !m_pipe->readerDone && !m_pipe->queue.empty();
         }
-        if (!ok || handOver) {
+        if (!ok) {
             m_pipe->space.notify_all();
             return;
         }
@@ -256,8 +254,15 @@ public:
         m_pipe->busy = false;
     }
 
-    void OnDone(const grpc::Status& status) override
+    void OnReadDone(bool ok) override { m_gotResult = ok; }
+
+    void OnDone(const grpc::Status& callStatus) override
     {
+        // What the generated client-streaming stub says when a server ends
+        // the call with OK but no answer.
+        const grpc::Status status = callStatus.ok() && !m_gotResult
+            ? grpc::Status(grpc::StatusCode::INTERNAL, "the server ended the upload without its result")
+            : callStatus;
         m_pipe->endNs.store(nowNs());
         const qint64 slow = m_pipe->slowWrites.load();
         if (slow > 0)
@@ -285,9 +290,11 @@ public:
 private:
     std::shared_ptr<Pipe> m_pipe;
     std::shared_ptr<CallRecord> m_record;
-    std::unique_ptr<StreamingExamples::Stub> m_stub;
-    Chunk m_chunk;
+    ChunkStub m_stub;
+    Chunk m_chunk;                // the fields other than data: metadata (first chunk), read delay
+    grpc::ByteBuffer m_frame;     // the write in flight
     UploadResult m_result;
+    bool m_gotResult = false;
     qint64 m_inFlightData = 0;
     qint64 m_inFlightMessage = 0;
     bool m_first = true;
@@ -437,32 +444,17 @@ void readerMain(std::shared_ptr<Pipe> pipe)
             std::unique_lock<std::mutex> lock(pipe->mutex);
             while (!pipe->stopped && !pipe->queue.empty() && pipe->queuedBytes + size_t(chunkSize) > pipe->maxQueuedBytes) {
                 pipe->readerWaiting = true;
-                pipe->space.wait(lock, [&] {
-                    return pipe->stopped || pipe->queuedBytes <= pipe->lowWaterBytes
-                        || (pipe->readerWrites && !pipe->busy && !pipe->queue.empty());
-                });
+                pipe->space.wait(lock, [&] { return pipe->stopped || pipe->queuedBytes <= pipe->lowWaterBytes; });
                 pipe->readerWaiting = false;
-                if (pipe->readerWrites && !pipe->busy && !pipe->stopped) {
-                    lock.unlock();
-                    reactor->pump();   // the write slot is free: start the next write from here
-                    lock.lock();
-                }
             }
             if (pipe->stopped)
                 break;
         }
         const qint64 want = std::min(chunkSize, pipe->size - position);
-        std::string data;
-        {
-            std::lock_guard<std::mutex> lock(pipe->mutex);
-            if (!pipe->spare.empty()) {
-                data = std::move(pipe->spare.back());
-                pipe->spare.pop_back();
-            }
-        }
-        data.resize(size_t(want));   // a recycled buffer already has this size: no fill
+        char* bytes = nullptr;
+        grpc::Slice data = pipe->buffers->take(size_t(want), &bytes);
         qint64 got = 0;
-        if (!readFully(file, data.data(), want, &got)) {
+        if (!readFully(file, bytes, want, &got)) {
             failure = QObject::tr("Cannot read %1: %2").arg(pipe->path, file.errorString());
             break;
         }
@@ -471,7 +463,7 @@ void readerMain(std::shared_ptr<Pipe> pipe)
                           .arg(pipe->path, formatBytes(position + got), formatBytes(pipe->size));
             break;
         }
-        hash.add(data.data(), data.size());
+        hash.add(bytes, data.size());
         position += want;
         const bool last = position >= pipe->size;
         {
@@ -488,10 +480,6 @@ void readerMain(std::shared_ptr<Pipe> pipe)
         reactor->pump();
         if (last)
             break;
-    }
-    {
-        std::lock_guard<std::mutex> lock(pipe->mutex);
-        pipe->readerDone = true;   // from now on OnWriteDone starts every next write
     }
     if (!failure.isEmpty()) {
         pipe->stop(failure);
@@ -582,8 +570,10 @@ bool UploadCall::start(const UploadRequest& request, QString* error)
     pipe->resume = request.resume;
     pipe->maxQueuedBytes = std::max(kQueueBudgetBytes, size_t(request.chunkSize) * 2);
     pipe->lowWaterBytes = pipe->maxQueuedBytes / 2;
-    pipe->readerWrites = size_t(request.chunkSize) >= kReaderWritesFromBytes;
-    pipe->maxSpare = std::max<size_t>(2, kQueueBudgetBytes / size_t(request.chunkSize) / 4);
+    // Enough for a full queue and the writes gRPC still holds, or for the whole file.
+    const qint64 chunksInFile = (pipe->size + request.chunkSize - 1) / request.chunkSize;
+    pipe->buffers = ChunkBufferPool::create(size_t(request.chunkSize),
+                                            size_t(std::min<qint64>(qint64(pipe->maxQueuedBytes) / request.chunkSize + 4, chunksInFile + 1)));
     pipe->delayMs.store(std::min(request.serverReadDelayMs, kMaxServerReadDelayMs));
     pipe->setPhase(request.resume ? UploadProgress::Phase::Preparing : UploadProgress::Phase::Sending);
     m_pipe = pipe;

@@ -7,14 +7,12 @@
 //   when resuming (ServerAdmin.GetUploadStatus), hashes the part the server
 //   already holds, then reads the rest chunk by chunk, hashing as it goes
 //   (the client's own SHA-256 of the whole file), into a small bounded queue.
-//   The file is never loaded whole: at most 4 MiB (or two chunks) wait.
-// - a ClientWriteReactor<Chunk> keeps exactly one write in flight: when a
-//   write completes (OnWriteDone) it takes the next queued chunk; when the
-//   queue is empty the reader starts the next write itself. So the next chunk
-//   is being read while the previous one is sent, and reactions never block.
-//   With large chunks (>= 128 KiB) a reader that is waiting for room starts
-//   the next write itself, so the copy into gRPC's buffer is made on its
-//   thread rather than on gRPC's callback threads.
+//   The file is never loaded whole: at most 4 MiB (or two chunks) wait. It
+//   reads into buffers that gRPC sends as they are (ChunkFrame): no copy.
+// - a callback reactor keeps exactly one write in flight: when a write
+//   completes (OnWriteDone) it takes the next queued chunk; when the queue
+//   is empty the reader starts the next write itself. So the next chunk is
+//   being read while the previous one is sent, and reactions never block.
 // - this object, on the GUI thread, turns the counters into UploadProgress
 //   at most ~30 times a second, and the end into an UploadOutcome.
 //

@@ -3,6 +3,7 @@
 // against a fourth computed here with QCryptographicHash; cancel, resume after
 // cancel and after a server restart on the same data dir (counting the bytes
 // each call sent); flow control stalls; bad input and server-side faults.
+#include "ChunkFrame.h"
 #include "Connection.h"
 #include "ServerState.h"
 #include "TestFileWriter.h"
@@ -10,6 +11,7 @@
 #include "UploadAdmin.h"
 #include "UploadCall.h"
 #include "UploadProgress.h"
+#include "streaming_examples.pb.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -24,6 +26,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <cstring>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -102,6 +105,8 @@ private Q_SLOTS:
     void fullDiskShowsTheServersError();
     void uploadAdminListsAndReportsStatus();
     void testFileWriter();
+    void chunkFrameIsAChunkWithoutACopy();
+    void chunkBufferPoolReusesItsBuffers();
 
 private:
     QTemporaryDir m_files;
@@ -678,6 +683,89 @@ void TestUploadCall::testFileWriter()
     }
     QVERIFY(!writer.start(m_files.filePath(QStringLiteral("no-such-folder/x.bin")), 10, &error));
     QVERIFY2(error.contains(QStringLiteral("does not exist")), qPrintable(error));
+}
+
+void TestUploadCall::chunkFrameIsAChunkWithoutACopy()
+{
+    auto pool = ChunkBufferPool::create(70000, 1);
+    // Data lengths whose varint takes 1, 2 and 3 bytes; with metadata (a
+    // first chunk) and with none (a later one, read delay 0: only data).
+    for (const size_t size : {size_t(0), size_t(1), size_t(127), size_t(128), size_t(70000)}) {
+        for (const bool first : {true, false}) {
+            char* bytes = nullptr;
+            const grpc::Slice data = pool->take(size, &bytes);
+            QCOMPARE(data.size(), size);
+            for (size_t i = 0; i < size; ++i)
+                bytes[i] = char(i * 7 + 1);
+            Chunk fields;
+            if (first) {
+                fields.set_upload_id("upload-é");
+                fields.set_name("name.bin");
+                fields.set_size(123456789012);
+                fields.set_offset(65536);
+                fields.set_probe_id("probe");
+                fields.set_server_read_delay_ms(300);
+            }
+            const grpc::ByteBuffer frame = ChunkFrame::encode(fields, data);
+
+            std::vector<grpc::Slice> slices;
+            QVERIFY(frame.Dump(&slices).ok());
+            std::string wire;
+            for (const grpc::Slice& slice : slices)
+                wire.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+            Chunk parsed;
+            QVERIFY(parsed.ParseFromString(wire));
+            Chunk expected = fields;
+            expected.set_data(std::string(bytes, size));
+            // Protobuf reads it as the Chunk it is, no bigger than its own encoding.
+            QCOMPARE(parsed.SerializeAsString(), expected.SerializeAsString());
+            QCOMPARE(frame.Length(), expected.ByteSizeLong());
+            // The data is the reader's buffer itself, not a copy.
+            if (size > 0) {
+                QCOMPARE(slices.size(), size_t(2));
+                QCOMPARE(slices[1].begin(), data.begin());
+            }
+        }
+    }
+}
+
+void TestUploadCall::chunkBufferPoolReusesItsBuffers()
+{
+    auto pool = ChunkBufferPool::create(1024, 2);
+    char* a = nullptr;
+    char* b = nullptr;
+    grpc::Slice first = pool->take(1024, &a);
+    grpc::Slice second = pool->take(10, &b);
+    QCOMPARE(second.size(), size_t(10));
+    QVERIFY(a != b);
+    QCOMPARE(pool->freeCount(), size_t(0));
+    QCOMPARE(pool->extraCount(), size_t(0));
+    {
+        // All out: a buffer of its own, freed when let go.
+        char* c = nullptr;
+        const grpc::Slice third = pool->take(1024, &c);
+        std::memset(c, 3, 1024);
+        QVERIFY(c != a && c != b);
+        QCOMPARE(pool->extraCount(), size_t(1));
+    }
+    QCOMPARE(pool->freeCount(), size_t(0));
+    std::memset(a, 1, 1024);
+    first = grpc::Slice();   // gRPC let go of it: back in the pool
+    QCOMPARE(pool->freeCount(), size_t(1));
+    char* again = nullptr;
+    grpc::Slice reused = pool->take(512, &again);
+    QCOMPARE(again, a);
+
+    // The upload may end while gRPC still holds its last writes: the slices
+    // keep the pool alive, and the last one to go frees it.
+    const std::weak_ptr<ChunkBufferPool> alive = pool;
+    pool.reset();
+    QVERIFY(!alive.expired());
+    std::memset(b, 2, 10);
+    second = grpc::Slice();
+    QVERIFY(!alive.expired());
+    reused = grpc::Slice();
+    QVERIFY(alive.expired());
 }
 
 QTEST_GUILESS_MAIN(TestUploadCall)

@@ -1,0 +1,135 @@
+#include "ChunkFrame.h"
+
+#include "streaming_examples.pb.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include <sys/mman.h>
+
+namespace streamlab {
+
+namespace {
+
+constexpr size_t kHugePageBytes = 2u << 20;
+
+size_t roundUp(size_t value, size_t step) { return (value + step - 1) / step * step; }
+
+} // namespace
+
+struct ChunkBufferPool::Slot {
+    char* bytes = nullptr;
+    bool own = false;                        // an extra buffer: freed when given back
+    std::shared_ptr<ChunkBufferPool> home;   // set while lent out: the pool outlives its slices
+};
+
+std::shared_ptr<ChunkBufferPool> ChunkBufferPool::create(size_t bufferSize, size_t count)
+{
+    return std::shared_ptr<ChunkBufferPool>(new ChunkBufferPool(bufferSize, count));
+}
+
+ChunkBufferPool::ChunkBufferPool(size_t bufferSize, size_t count)
+    : m_bufferSize(std::max<size_t>(bufferSize, 1)), m_count(count)
+{
+}
+
+ChunkBufferPool::~ChunkBufferPool() { std::free(m_block); }
+
+grpc::Slice ChunkBufferPool::take(size_t size, char** bytes)
+{
+    Slot* slot = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (!m_block && m_count > 0) {
+            // Whole huge pages, aligned: then the kernel can map the block with them.
+            const size_t blockBytes = roundUp(m_bufferSize * m_count, kHugePageBytes);
+            m_block = static_cast<char*>(std::aligned_alloc(kHugePageBytes, blockBytes));
+            if (m_block) {
+#ifdef MADV_HUGEPAGE
+                madvise(m_block, blockBytes, MADV_HUGEPAGE);   // for systems where huge pages are opt-in
+#endif
+                for (size_t i = 0; i < m_count; ++i) {
+                    m_slots.push_back(std::make_unique<Slot>());
+                    m_slots.back()->bytes = m_block + i * m_bufferSize;
+                    m_free.push_back(m_slots.back().get());
+                }
+            }
+        }
+        if (!m_free.empty()) {
+            slot = m_free.back();
+            m_free.pop_back();
+        } else {
+            ++m_extra;
+        }
+    }
+    if (!slot) {
+        slot = new Slot;
+        slot->bytes = new char[m_bufferSize];   // not zero-filled: the caller fills it
+        slot->own = true;
+    }
+    slot->home = shared_from_this();
+    *bytes = slot->bytes;
+    return grpc::Slice(slot->bytes, std::min(size, m_bufferSize), &ChunkBufferPool::giveBack, slot);
+}
+
+void ChunkBufferPool::giveBack(void* opaque)
+{
+    // On whichever thread let go of the slice last (usually one of gRPC's).
+    auto* slot = static_cast<Slot*>(opaque);
+    const std::shared_ptr<ChunkBufferPool> pool = std::move(slot->home);
+    if (slot->own) {
+        delete[] slot->bytes;
+        delete slot;
+        return;
+    }
+    std::lock_guard<std::mutex> lock(pool->m_mutex);
+    pool->m_free.push_back(slot);
+}
+
+size_t ChunkBufferPool::freeCount() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_free.size();
+}
+
+size_t ChunkBufferPool::extraCount() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_extra;
+}
+
+namespace ChunkFrame {
+
+namespace {
+
+void appendVarint(std::string& out, uint64_t value)
+{
+    while (value >= 0x80) {
+        out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+        value >>= 7;
+    }
+    out.push_back(static_cast<char>(value));
+}
+
+} // namespace
+
+grpc::ByteBuffer encode(const Chunk& fields, const grpc::Slice& data)
+{
+    std::string head;
+    fields.SerializeToString(&head);   // `data` is empty: not in it
+    if (data.size() == 0) {
+        const grpc::Slice only(head);
+        return grpc::ByteBuffer(&only, 1);
+    }
+    constexpr uint32_t kLengthDelimited = 2;   // the wire type of a bytes field
+    appendVarint(head, (uint64_t(Chunk::kDataFieldNumber) << 3) | kLengthDelimited);
+    appendVarint(head, data.size());
+    const grpc::Slice parts[] = {grpc::Slice(head), data};
+    return grpc::ByteBuffer(parts, 2);
+}
+
+} // namespace ChunkFrame
+
+} // namespace streamlab

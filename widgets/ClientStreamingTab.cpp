@@ -297,6 +297,8 @@ void ClientStreamingTab::clearResult()
     for (QLabel* value : {m_ui->sentValue, m_ui->rateValue, m_ui->etaValue, m_ui->elapsedValue, m_ui->blockedValue})
         value->setText(QStringLiteral("—"));
     m_ui->progressBar->setValue(0);
+    m_ui->progressBar->setFormat(QStringLiteral("%p%"));
+    m_refusedForSize = false;
     for (QLabel* value : {m_ui->receivedValue, m_ui->serverShaValue, m_ui->clientShaValue})
         value->setText(QStringLiteral("—"));
     m_ui->matchLabel->clear();
@@ -494,6 +496,10 @@ void ClientStreamingTab::showOutcome(const UploadOutcome& o)
         if (o.status.code == 10)   // ABORTED: the server still runs an earlier call of this upload
             text += tr(" — the server is still finishing an earlier call of this upload; try Resume again in a moment.");
         m_ui->statusText->setText(text);
+        m_refusedForSize = o.localError.isEmpty() && o.status.codeName == QLatin1String("RESOURCE_EXHAUSTED");
+        // The bar stays where the writes had got, which is not what the
+        // server keeps: say so until the server tells (showServerState).
+        m_ui->progressBar->setFormat(tr("stopped at %p%"));
         // These say the upload id cannot be used again.
         if (o.status.codeName == QLatin1String("ALREADY_EXISTS") || o.status.codeName == QLatin1String("INVALID_ARGUMENT"))
             m_pending = Pending{};
@@ -534,9 +540,12 @@ void ClientStreamingTab::showServerState(const UploadStatusReply& reply)
         says = tr("Could not ask the server: %1").arg(reply.status.text);
     } else if (held.completed || (held.capBytes > 0 && m_pending.size > held.capBytes)) {
         // Nothing left to resume: stored already, or refused whatever is sent.
-        says = held.completed ? tr("The server has already stored it as %1.").arg(held.storedName)
-                              : tr("Resume cannot help: the file (%1) is over this server's upload cap (%2).")
-                                    .arg(formatBytes(m_pending.size), formatBytes(held.capBytes));
+        // After the server's own refusal (which names both sizes), no sizes again.
+        says = held.completed   ? tr("The server has already stored it as %1.").arg(held.storedName)
+            : m_refusedForSize ? tr("Resume cannot help: the server takes no file this large.")
+                               : tr("Resume cannot help: the file (%1) is over this server's upload cap (%2).")
+                                     .arg(formatBytes(m_pending.size), formatBytes(held.capBytes));
+        showServerHolds(held.completed ? m_pending.size : 0, held.completed);
         m_pending = Pending{};
         updateResumeLabel();
         updateButtons();
@@ -547,14 +556,24 @@ void ClientStreamingTab::showServerState(const UploadStatusReply& reply)
         m_ui->statusText->setText(shown.isEmpty() ? says : shown + QLatin1Char(' ') + says);
         return;
     } else if (held.exists) {
+        showServerHolds(held.offset, false);
         const double percent = m_pending.size > 0 ? 100.0 * double(held.offset) / double(m_pending.size) : 100.0;
         says = tr("The server holds %1 (%2 %): Resume sends the remaining %3.")
                    .arg(formatBytes(held.offset), QLocale().toString(percent, 'f', 1), formatBytes(std::max<qint64>(0, m_pending.size - held.offset)));
     } else {
+        showServerHolds(0, false);
         says = tr("The server holds nothing of it: Resume sends the whole file.");
     }
     m_ui->resumeLabel->setVisible(false);
     updateResumeLabel(says);
+}
+
+void ClientStreamingTab::showServerHolds(qint64 bytes, bool stored)
+{
+    // On the bar: what the server keeps of the interrupted upload (m_pending).
+    const qint64 size = m_pending.size;
+    m_ui->progressBar->setValue(size > 0 ? int(double(bytes) / double(size) * 1000.0) : (bytes > 0 ? 1000 : 0));
+    m_ui->progressBar->setFormat(stored ? tr("stored") : bytes > 0 ? tr("the server holds %p%") : tr("the server holds nothing"));
 }
 
 void ClientStreamingTab::showUploads(const UploadListReply& reply)

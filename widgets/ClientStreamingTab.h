@@ -80,6 +80,7 @@ private:
     void showTestFile(const TestFileResult& result);
     void showFileInfo();
     void clearResult();
+    void showServerHolds(qint64 bytes, bool stored);
     void updateButtons();
     void setStatus(const QString& badge, int tone, const QString& text);
     void updateResumeLabel(const QString& serverSays = {});
@@ -98,6 +99,7 @@ private:
     int m_rateSeries = -1;
     double m_lastStallMarkS = -1e9;
     bool m_shownOnce = false;
+    bool m_refusedForSize = false;   // the last upload ended in the server's RESOURCE_EXHAUSTED
     int m_sideBySideWidth = 0;       // the tab's minimum width side by side, as last seen
 };
 

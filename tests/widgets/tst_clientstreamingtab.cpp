@@ -198,6 +198,9 @@ void TestClientStreamingTab::cancelThenResumeSendsOnlyTheRest()
     // The tab asks the server what it holds.
     auto* resumeLabel = child<QLabel>("resumeLabel");
     QTRY_VERIFY_WITH_TIMEOUT(resumeLabel->text().contains(QStringLiteral("The server holds")), kWaitMs);
+    // The bar shows what the server keeps, which Resume starts from.
+    auto* bar = child<QProgressBar>("progressBar");
+    QVERIFY2(bar->text().startsWith(QStringLiteral("the server holds ")) && bar->value() > 0, qPrintable(bar->text()));
     QTRY_COMPARE_WITH_TIMEOUT(m_server->state()->stats.activeCalls(), 0u, kWaitMs);
 
     child<QSpinBox>("delaySpin")->setValue(0);
@@ -207,6 +210,7 @@ void TestClientStreamingTab::cancelThenResumeSendsOnlyTheRest()
     const UploadOutcome& outcome = m_tab->call()->outcome();
     QVERIFY(outcome.resumedFrom > 0);
     QCOMPARE(outcome.bytesReceived, size - outcome.resumedFrom);
+    QCOMPARE(bar->text(), QStringLiteral("100%"));
     QCOMPARE(child<QLabel>("serverShaValue")->text(), expected);
     QVERIFY2(child<QLabel>("receivedValue")->text().contains(QStringLiteral("resumed at")),
              qPrintable(child<QLabel>("receivedValue")->text()));
@@ -292,8 +296,14 @@ void TestClientStreamingTab::overTheCapShowsResourceExhausted()
     // GetUploadStatus) makes the tab drop the offer and say why.
     auto* status = tab.findChild<QLabel*>(QStringLiteral("statusText"));
     QTRY_VERIFY2_WITH_TIMEOUT(status->text().contains(QStringLiteral("Resume cannot help")), qPrintable(status->text()), kWaitMs);
-    QVERIFY2(status->text().contains(QStringLiteral("(1.0 MB)")), qPrintable(status->text()));
-    QVERIFY2(status->text().contains(QStringLiteral(". Resume cannot help")), qPrintable(status->text()));   // two sentences
+    // Two sentences; the sizes once, as the server said them (not again in other units).
+    QVERIFY2(status->text().contains(QStringLiteral(". Resume cannot help: the server takes no file this large.")),
+             qPrintable(status->text()));
+    QVERIFY2(!status->text().contains(QStringLiteral(" MB")), qPrintable(status->text()));
+    // The bar no longer shows how far the writes got: the server kept nothing.
+    auto* bar = tab.findChild<QProgressBar*>(QStringLiteral("progressBar"));
+    QCOMPARE(bar->value(), 0);
+    QCOMPARE(bar->text(), QStringLiteral("the server holds nothing"));
     QVERIFY(!tab.findChild<QPushButton*>(QStringLiteral("resumeButton"))->isEnabled());
     QVERIFY(!tab.findChild<QLabel*>(QStringLiteral("resumeLabel"))->isVisible());
     QVERIFY(tab.findChild<QPushButton*>(QStringLiteral("uploadButton"))->isEnabled());

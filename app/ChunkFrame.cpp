@@ -3,6 +3,7 @@
 #include "streaming_examples.pb.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -117,8 +118,9 @@ void appendVarint(std::string& out, uint64_t value)
 
 grpc::ByteBuffer encode(const Chunk& fields, const grpc::Slice& data)
 {
+    assert(fields.data().empty());   // the data goes in as its own slice, below
     std::string head;
-    fields.SerializeToString(&head);   // `data` is empty: not in it
+    fields.SerializeToString(&head);
     if (data.size() == 0) {
         const grpc::Slice only(head);
         return grpc::ByteBuffer(&only, 1);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace streamlab::bench {
 
@@ -103,6 +104,20 @@ double currentRssMb()
         if (line.rfind("VmRSS:", 0) == 0)
             return std::stod(line.substr(6)) / 1024.0;
     return 0;
+}
+
+double hostStealMs()
+{
+    // "cpu  user nice system idle iowait irq softirq steal ...", in clock ticks.
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    unsigned long long ticks[8] = {};
+    stat >> cpu;
+    for (unsigned long long& t : ticks)
+        stat >> t;
+    if (!stat || cpu != "cpu")
+        return 0;
+    return double(ticks[7]) * 1000.0 / double(sysconf(_SC_CLK_TCK));
 }
 
 double peakRssMb()

@@ -84,6 +84,10 @@ int runUploadClient(const QString& spec);
 // Resident set size of this process now, in MB.
 double currentRssMb();
 double peakRssMb();
+// CPU time the hypervisor took from this (virtual) machine since boot, all
+// CPUs together, in ms ("steal" in /proc/stat; 0 where not reported). A
+// difference over a run says how much of it the machine was not running.
+double hostStealMs();
 
 // Measures how responsive the GUI thread's event loop stays: a 5 ms precise
 // timer notes the largest gap between its ticks while running.

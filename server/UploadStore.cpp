@@ -65,11 +65,14 @@ std::string truncateUtf8(const std::string& text, size_t max)
 
 std::string humanBytes(int64_t bytes)
 {
-    char text[32];
+    // The exact count first: clients show sizes in their own units (the app's
+    // tab in decimal MB), and "2.9 MiB" beside "3.0 MB" for one file reads
+    // as two different sizes.
+    char text[64];
     if (bytes >= (int64_t(1) << 30))
-        std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
+        std::snprintf(text, sizeof text, "%lld bytes (%.1f GiB)", (long long)bytes, double(bytes) / double(int64_t(1) << 30));
     else if (bytes >= (1 << 20))
-        std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / double(1 << 20));
+        std::snprintf(text, sizeof text, "%lld bytes (%.1f MiB)", (long long)bytes, double(bytes) / double(1 << 20));
     else
         std::snprintf(text, sizeof text, "%lld bytes", (long long)bytes);
     return text;

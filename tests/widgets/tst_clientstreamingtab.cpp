@@ -290,7 +290,9 @@ void TestClientStreamingTab::overTheCapShowsResourceExhausted()
     QTRY_COMPARE_WITH_TIMEOUT(badge->text(), QStringLiteral("RESOURCE_EXHAUSTED"), kWaitMs);
     QCOMPARE(badge->tone(), StatusBadge::Tone::Bad);
     const QString text = tab.findChild<QLabel*>(QStringLiteral("statusText"))->text();
-    QVERIFY2(text.contains(QStringLiteral("cap")), qPrintable(text));
+    // Exact sizes from the server, so its units cannot contradict the tab's "2.1 MB".
+    QVERIFY2(text.contains(QStringLiteral("2097152 bytes (2.0 MiB), over the server's upload cap of 1048576 bytes (1.0 MiB)")),
+             qPrintable(text));
     QVERIFY(tab.findChild<QLabel*>(QStringLiteral("matchLabel"))->text().isEmpty());
     // Resume would be refused the same way: the server's cap (from
     // GetUploadStatus) makes the tab drop the offer and say why.

@@ -298,7 +298,6 @@ void ClientStreamingTab::clearResult()
         value->setText(QStringLiteral("—"));
     m_ui->progressBar->setValue(0);
     m_ui->progressBar->setFormat(QStringLiteral("%p%"));
-    m_refusedForSize = false;
     for (QLabel* value : {m_ui->receivedValue, m_ui->serverShaValue, m_ui->clientShaValue})
         value->setText(QStringLiteral("—"));
     m_ui->matchLabel->clear();
@@ -496,7 +495,6 @@ void ClientStreamingTab::showOutcome(const UploadOutcome& o)
         if (o.status.code == 10)   // ABORTED: the server still runs an earlier call of this upload
             text += tr(" — the server is still finishing an earlier call of this upload; try Resume again in a moment.");
         m_ui->statusText->setText(text);
-        m_refusedForSize = o.localError.isEmpty() && o.status.codeName == QLatin1String("RESOURCE_EXHAUSTED");
         // The bar stays where the writes had got, which is not what the
         // server keeps: say so until the server tells (showServerState).
         m_ui->progressBar->setFormat(tr("stopped at %p%"));
@@ -541,10 +539,12 @@ void ClientStreamingTab::showServerState(const UploadStatusReply& reply)
     } else if (held.completed || (held.capBytes > 0 && m_pending.size > held.capBytes)) {
         // Nothing left to resume: stored already, or refused whatever is sent.
         // After the server's own refusal (which names both sizes), no sizes again.
-        says = held.completed   ? tr("The server has already stored it as %1.").arg(held.storedName)
-            : m_refusedForSize ? tr("Resume cannot help: the server takes no file this large.")
-                               : tr("Resume cannot help: the file (%1) is over this server's upload cap (%2).")
-                                     .arg(formatBytes(m_pending.size), formatBytes(held.capBytes));
+        const UploadOutcome& last = m_call->outcome();
+        const bool refusedForSize = last.localError.isEmpty() && last.status.codeName == QLatin1String("RESOURCE_EXHAUSTED");
+        says = held.completed ? tr("The server has already stored it as %1.").arg(held.storedName)
+            : refusedForSize  ? tr("Resume cannot help: the server takes no file this large.")
+                              : tr("Resume cannot help: the file (%1) is over this server's upload cap (%2).")
+                                    .arg(formatBytes(m_pending.size), formatBytes(held.capBytes));
         showServerHolds(held.completed ? m_pending.size : 0, held.completed);
         m_pending = Pending{};
         updateResumeLabel();

@@ -99,7 +99,6 @@ private:
     int m_rateSeries = -1;
     double m_lastStallMarkS = -1e9;
     bool m_shownOnce = false;
-    bool m_refusedForSize = false;   // the last upload ended in the server's RESOURCE_EXHAUSTED
     int m_sideBySideWidth = 0;       // the tab's minimum width side by side, as last seen
 };
 

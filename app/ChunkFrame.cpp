@@ -2,6 +2,9 @@
 
 #include "streaming_examples.pb.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
@@ -51,10 +54,10 @@ grpc::Slice ChunkBufferPool::take(size_t size, char** bytes)
 #ifdef MADV_HUGEPAGE
                 madvise(m_block, blockBytes, MADV_HUGEPAGE);   // for systems where huge pages are opt-in
 #endif
+                m_slots.resize(m_count);   // never resized again: the free list points into it
                 for (size_t i = 0; i < m_count; ++i) {
-                    m_slots.push_back(std::make_unique<Slot>());
-                    m_slots.back()->bytes = m_block + i * m_bufferSize;
-                    m_free.push_back(m_slots.back().get());
+                    m_slots[i].bytes = m_block + i * m_bufferSize;
+                    m_free.push_back(&m_slots[i]);
                 }
             }
         }
@@ -103,33 +106,23 @@ size_t ChunkBufferPool::extraCount() const
 
 namespace ChunkFrame {
 
-namespace {
-
-void appendVarint(std::string& out, uint64_t value)
-{
-    while (value >= 0x80) {
-        out.push_back(static_cast<char>((value & 0x7f) | 0x80));
-        value >>= 7;
-    }
-    out.push_back(static_cast<char>(value));
-}
-
-} // namespace
-
 grpc::ByteBuffer encode(const Chunk& fields, const grpc::Slice& data)
 {
     assert(fields.data().empty());   // the data goes in as its own slice, below
     std::string head;
-    fields.SerializeToString(&head);
-    if (data.size() == 0) {
-        const grpc::Slice only(head);
-        return grpc::ByteBuffer(&only, 1);
-    }
-    constexpr uint32_t kLengthDelimited = 2;   // the wire type of a bytes field
-    appendVarint(head, (uint64_t(Chunk::kDataFieldNumber) << 3) | kLengthDelimited);
-    appendVarint(head, data.size());
+    {
+        google::protobuf::io::StringOutputStream raw(&head);
+        google::protobuf::io::CodedOutputStream out(&raw);
+        fields.SerializeToCodedStream(&out);
+        if (data.size() > 0) {
+            // The data field's tag and length; its bytes follow in `data`.
+            constexpr uint32_t kLengthDelimited = 2;   // the wire type of a bytes field
+            out.WriteTag((uint32_t(Chunk::kDataFieldNumber) << 3) | kLengthDelimited);
+            out.WriteVarint64(data.size());
+        }
+    }   // the streams trim `head` to what was written
     const grpc::Slice parts[] = {grpc::Slice(head), data};
-    return grpc::ByteBuffer(parts, 2);
+    return grpc::ByteBuffer(parts, data.size() > 0 ? 2 : 1);
 }
 
 } // namespace ChunkFrame

@@ -56,7 +56,7 @@ private:
     const size_t m_count;
     mutable std::mutex m_mutex;
     char* m_block = nullptr;                   // m_count buffers, once the first is taken
-    std::vector<std::unique_ptr<Slot>> m_slots;
+    std::vector<Slot> m_slots;                 // the block's buffers
     std::vector<Slot*> m_free;
     size_t m_extra = 0;
 };

@@ -9,9 +9,9 @@
 
 #include <QAbstractSpinBox>
 #include <QKeySequence>
+#include <QLegend>
 #include <QLineSeries>
 #include <QLocale>
-#include <QScrollBar>
 #include <QSettings>
 #include <QShortcut>
 #include <QValueAxis>
@@ -132,11 +132,6 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
         connect(buttons[i], &QPushButton::clicked, this, [this, i] { runPreset(i); });
     }
 
-    // Refit whenever the column's content changes size: when the style
-    // polishes the buttons (after this constructor) and when a button's
-    // text grows ("Restart", "Resume reader").
-    m_ui->controls->installEventFilter(this);
-    fitControlsWidth();
 
     setUpCharts();
     m_restartTimer.setSingleShot(true);
@@ -247,9 +242,21 @@ void FlowLabTab::setUpCharts()
     // One time axis for the three: its labels under the last chart only.
     for (ThroughputChart* chart : {bytes, inFlight})
         chart->axisX()->setLabelsVisible(false);
-    // Small enough minimum for the window to fit a 768-pixel-high screen; they grow with it.
-    for (ThroughputChart* chart : {bytes, inFlight, blocked})
+    // Legends beside the charts, not under them: a short window (a laptop's
+    // 1366×768) then still has room for each chart's labels. All three as
+    // wide as the widest, so the plots keep one time axis, one above the other.
+    qreal legendWidth = 0;
+    for (ThroughputChart* chart : {bytes, inFlight, blocked}) {
+        QLegend* legend = chart->chart()->legend();
+        legend->setAlignment(Qt::AlignRight);
+        legendWidth = std::max(legendWidth, legend->effectiveSizeHint(Qt::PreferredSize).width());
+    }
+    for (ThroughputChart* chart : {bytes, inFlight, blocked}) {
+        chart->chart()->legend()->setMinimumWidth(legendWidth);
+        chart->chart()->legend()->setMaximumWidth(legendWidth);
+        // Small enough for the window to fit a 768-pixel-high screen; they grow with it.
         chart->setMinimumHeight(80);
+    }
 }
 
 void FlowLabTab::setByteUnit(ThroughputChart* chart, int& unit, int wanted)
@@ -556,21 +563,6 @@ void FlowLabTab::restoreSettings(const QSettings& settings)
         m_prediction = FlowLabCall::predictWindow(s);
         showFigures();
     }
-}
-
-bool FlowLabTab::eventFilter(QObject* watched, QEvent* event)
-{
-    if (watched == m_ui->controls && event->type() == QEvent::LayoutRequest)
-        fitControlsWidth();
-    return QWidget::eventFilter(watched, event);
-}
-
-void FlowLabTab::fitControlsWidth()
-{
-    // The controls column is as wide as its content (never cut off); it
-    // scrolls vertically when the window is short.
-    m_ui->controlsScroll->setMinimumWidth(m_ui->controls->minimumSizeHint().width()
-                                          + m_ui->controlsScroll->verticalScrollBar()->sizeHint().width());
 }
 
 } // namespace streamlab

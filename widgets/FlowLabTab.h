@@ -61,11 +61,7 @@ public:
     QString onsetText() const;
     QString predictedText() const;
 
-protected:
-    bool eventFilter(QObject* watched, QEvent* event) override;
-
 private:
-    void fitControlsWidth();
     void setUpCharts();
     void setByteUnit(ThroughputChart* chart, int& unit, int wanted);
     void addBytes(ThroughputChart* chart, int& unit, int series, double t, qint64 bytes);

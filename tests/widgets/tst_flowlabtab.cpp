@@ -14,8 +14,12 @@
 
 #include <QCheckBox>
 #include <QLabel>
+#include <QLayout>
+#include <QLegend>
 #include <QLineSeries>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -232,24 +236,33 @@ private Q_SLOTS:
 
     // Every button of the controls column is whole inside the column, at
     // the window's usual size and with the longer texts a run shows
-    // ("Restart", "Resume reader").
+    // ("Restart", "Resume reader"); the run buttons sit beside the charts,
+    // not over them.
     void controlsAreNotCutOff()
     {
         FlowLabTab tab(&m_connection);
         tab.resize(1160, 780);
         tab.show();
         QVERIFY(QTest::qWaitForWindowExposed(&tab));
+        auto* column = tab.findChild<QScrollArea*>(QStringLiteral("controlsScroll"));
+        QVERIFY(column);
+        auto* results = tab.findChild<QWidget*>(QStringLiteral("results"));
+        QVERIFY(results);
         auto check = [&] {
             QApplication::processEvents();
-            QWidget* column = tab.findChild<QWidget*>(QStringLiteral("controlsScroll"));
-            QVERIFY(column);
             const QList<QPushButton*> buttons = column->findChildren<QPushButton*>();
-            QVERIFY(buttons.size() >= 8);
+            QVERIFY(buttons.size() >= 5);   // the presets
             for (QPushButton* button : buttons) {
                 const QRect inColumn(button->mapTo(column, QPoint(0, 0)), button->size());
-                QVERIFY2(inColumn.right() < column->width(),
-                         qPrintable(QStringLiteral("%1 ends at x=%2, the column at %3")
-                                        .arg(button->text()).arg(inColumn.right()).arg(column->width())));
+                QVERIFY2(inColumn.right() < column->viewport()->width(),
+                         qPrintable(QStringLiteral("%1 ends at x=%2, the column's view at %3")
+                                        .arg(button->text()).arg(inColumn.right()).arg(column->viewport()->width())));
+            }
+            const int resultsLeft = results->mapTo(&tab, QPoint(0, 0)).x();
+            for (QPushButton* button : runButtons(tab)) {
+                const int right = button->mapTo(&tab, QPoint(button->width() - 1, 0)).x();
+                QVERIFY2(right < resultsLeft, qPrintable(QStringLiteral("%1 ends at x=%2, the results begin at %3")
+                                                             .arg(button->text()).arg(right).arg(resultsLeft)));
             }
         };
         check();
@@ -258,6 +271,48 @@ private Q_SLOTS:
         pause->setChecked(true);   // "Resume reader": wider
         check();
         pause->setChecked(false);
+    }
+
+    // A laptop's short window: the controls scroll, but Start stays in view
+    // under them, and each chart keeps a plot tall enough for its labels
+    // (their legends are beside them, not under). In a tall window the
+    // controls are whole, and Start right under them.
+    void shortWindowKeepsStartAndChartsInView()
+    {
+        // A child widget, so that it gets exactly the size it is given (a
+        // window gets the height its wrapped text would like). The room a
+        // 1366×768 screen leaves the tab in a maximized window; in the app
+        // the tab's page scrolls rather than go below the tab's minimum.
+        QWidget window;
+        FlowLabTab tab(&m_connection, &window);
+        window.resize(1160, 900);
+        tab.resize(1160, 900);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QApplication::processEvents();   // the minimum height for this width (wrapped text)
+        const QSize shortSize(1160, std::max(620, tab.minimumSizeHint().height()));
+        QVERIFY2(shortSize.height() <= 660, qPrintable(QString::number(tab.minimumSizeHint().height())));
+        tab.resize(shortSize);
+        auto* column = tab.findChild<QScrollArea*>(QStringLiteral("controlsScroll"));
+        QPushButton* start = tab.findChild<QPushButton*>(QStringLiteral("startButton"));
+        QVERIFY(column && start);
+        auto startInView = [&] {
+            return start->isVisible() && tab.rect().contains(QRect(start->mapTo(&tab, QPoint(0, 0)), start->size()));
+        };
+        QTRY_VERIFY(column->verticalScrollBar()->isVisible());
+        QVERIFY(startInView());
+        for (ThroughputChart* chart : {tab.bytesChart(), tab.inFlightChart(), tab.blockedChart()}) {
+            QCOMPARE(chart->chart()->legend()->alignment(), Qt::AlignRight);
+            QTRY_VERIFY2(chart->chart()->plotArea().height() >= 40,
+                     qPrintable(QStringLiteral("%1: a plot %2 px high").arg(chart->objectName()).arg(chart->chart()->plotArea().height())));
+        }
+
+        tab.resize(1160, 900);
+        QTRY_VERIFY(!column->verticalScrollBar()->isVisible());
+        QVERIFY(startInView());
+        const int columnBottom = column->mapTo(&tab, QPoint(0, column->height())).y();
+        const int gap = start->mapTo(&tab, QPoint(0, 0)).y() - columnBottom;
+        QVERIFY2(gap >= 0 && gap < 20, qPrintable(QStringLiteral("Start is %1 px under the controls").arg(gap)));
     }
 
     void notConnectedSaysSo()
@@ -277,6 +332,14 @@ private Q_SLOTS:
     }
 
 private:
+    static QList<QPushButton*> runButtons(FlowLabTab& tab)
+    {
+        QList<QPushButton*> found;
+        for (const char* name : {"startButton", "pauseButton", "stopButton"})
+            found << tab.findChild<QPushButton*>(QString::fromLatin1(name));
+        return found;
+    }
+
     test::TestServer m_server{100};
     Connection m_connection;
 };

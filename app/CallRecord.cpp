@@ -63,8 +63,7 @@ void CallRecord::finish(const grpc::Status& status)
     flushCountsLocked(now);
     if (!trailers.isEmpty())
         m_pending.append({CallTraceEntry::Kind::Trailers, now, 0, 1, trailers});
-    m_pending.append({CallTraceEntry::Kind::Finished, now, 0, 1,
-                      result.codeName + (result.ok() ? QString() : QStringLiteral(": ") + result.serverMessage)});
+    m_pending.append({CallTraceEntry::Kind::Finished, now, 0, 1, result.summary()});
     m_status = result;
     // Over: nothing left for CallTracker to cancel or wait for at exit.
     m_token = CallTracker::Token();

@@ -17,6 +17,13 @@ QString statusCodeName(int code)
     return QStringLiteral("CODE_%1").arg(code);
 }
 
+QString CallStatus::summary() const
+{
+    if (ok() || serverMessage.isEmpty() || serverMessage.compare(codeName, Qt::CaseInsensitive) == 0)
+        return codeName;
+    return codeName + QStringLiteral(": ") + serverMessage;
+}
+
 CallStatus makeCallStatus(const grpc::Status& status, double elapsedMs, const QString& target, qint64 deadlineMs)
 {
     CallStatus result;

@@ -21,6 +21,9 @@ struct CallStatus {
     bool ok() const { return code == 0; }
     bool cancelled() const { return code == 1; }
     bool unavailable() const { return code == 14; }
+    // For the call timeline: "OK", "NOT_FOUND: no user 42"; the message only
+    // where it says more than the code ("CANCELLED", not "CANCELLED: CANCELLED").
+    QString summary() const;
 };
 
 QString statusCodeName(int code);

@@ -131,8 +131,7 @@ LookupResult UserLookup::callGetUser(Connection* connection, const QString& id, 
     if (!trailers.isEmpty())
         result.trace.append({CallTraceEntry::Kind::Trailers, elapsed, 0, 1, trailers});
     result.status = makeCallStatus(status, elapsed, target, deadlineMs);
-    result.trace.append({CallTraceEntry::Kind::Finished, elapsed, 0, 1,
-                         result.status.codeName + (status.ok() ? QString() : QStringLiteral(": ") + result.status.serverMessage)});
+    result.trace.append({CallTraceEntry::Kind::Finished, elapsed, 0, 1, result.status.summary()});
     return result;
 }
 

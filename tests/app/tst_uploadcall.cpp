@@ -322,6 +322,8 @@ void TestUploadCall::cancelLeavesNothingAndResumeSendsTheRest()
     request.chunkSize = 64 * 1024;
     request.serverReadDelayMs = 20;
     QSignalSpy done(&call, &UploadCall::uploadFinished);
+    QList<CallTraceEntry> trace;
+    connect(&call, &StreamCall::trace, this, [&](const QList<CallTraceEntry>& entries) { trace += entries; });
     QString error;
     QVERIFY2(call.start(request, &error), qPrintable(error));
     QTRY_VERIFY_WITH_TIMEOUT(call.progress().sentBytes >= 1'000'000, kWaitMs);
@@ -330,6 +332,10 @@ void TestUploadCall::cancelLeavesNothingAndResumeSendsTheRest()
     UploadOutcome outcome = call.outcome();
     QVERIFY(!outcome.ok());
     QCOMPARE(outcome.status.codeName, QStringLiteral("CANCELLED"));
+    // The timeline's last line says it once ("CANCELLED", not "CANCELLED: CANCELLED").
+    QVERIFY(!trace.isEmpty());
+    QCOMPARE(trace.constLast().kind, CallTraceEntry::Kind::Finished);
+    QCOMPARE(trace.constLast().detail, QStringLiteral("CANCELLED"));
     QVERIFY(outcome.localError.isEmpty());
     QVERIFY(!outcome.hasResult);
     QVERIFY(outcome.sentBytes > 0 && outcome.sentBytes < size);

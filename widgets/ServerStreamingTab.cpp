@@ -61,9 +61,14 @@ ServerStreamingTab::ServerStreamingTab(Connection* connection, QWidget* parent)
         item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
         item->setCheckState(Qt::Checked);
     }
-    // Show every type without a scroll bar: the list is short and fixed.
+    // Every type without a scroll bar where there is room; in a short
+    // window (a laptop's 768 pixels) four of them, and the list scrolls,
+    // rather than the whole tab.
     const int rowHeight = m_ui->typesList->sizeHintForRow(0);
-    m_ui->typesList->setFixedHeight(rowHeight * m_ui->typesList->count() + 2 * m_ui->typesList->frameWidth() + 2);
+    const int frame = 2 * m_ui->typesList->frameWidth() + 2;
+    m_ui->typesList->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
+    m_ui->typesList->setMinimumHeight(rowHeight * std::min(4, m_ui->typesList->count()) + frame);
+    m_ui->typesList->setMaximumHeight(rowHeight * m_ui->typesList->count() + frame);
     m_ui->windowCombo->addItem(tr("Automatic (gRPC default)"), 0);
     m_ui->windowCombo->addItem(tr("64 KiB"), 64 * 1024);
     m_ui->windowCombo->addItem(tr("16 KiB"), 16 * 1024);

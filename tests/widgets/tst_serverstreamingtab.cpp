@@ -47,6 +47,7 @@ private Q_SLOTS:
     void followsNewestUnlessScrolledUp();
     void exportWritesFileAndReportsErrors();
     void settingsRoundTrip();
+    void typesListScrollsOnlyInAShortWindow();
 
 private:
     QPushButton* button(const char* name) const { return m_tab->findChild<QPushButton*>(QLatin1String(name)); }
@@ -282,6 +283,29 @@ void TestServerStreamingTab::exportWritesFileAndReportsErrors()
     QCOMPARE(status->text(), error);
     QCOMPARE(m_tab->model()->rowCount(), rows);
     QVERIFY(button("exportJsonButton")->isEnabled());
+}
+
+// Every type in view where there is room; in a laptop's short window four
+// of them and a scroll bar, so the tab itself need not scroll.
+void TestServerStreamingTab::typesListScrollsOnlyInAShortWindow()
+{
+    QWidget window;   // a child widget gets exactly the size it is given
+    ServerStreamingTab tab(m_connection.get(), &window);
+    window.resize(1160, 900);
+    tab.resize(1160, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* types = tab.findChild<QListWidget*>(QStringLiteral("typesList"));
+    QVERIFY(types && types->count() >= 5);
+    const int row = types->sizeHintForRow(0);
+    QTRY_VERIFY(!types->verticalScrollBar()->isVisible());
+    QVERIFY2(types->viewport()->height() >= row * types->count(), qPrintable(QString::number(types->viewport()->height())));
+
+    tab.resize(1160, 600);
+    QApplication::processEvents();
+    QVERIFY2(tab.minimumSizeHint().height() <= 600, qPrintable(QString::number(tab.minimumSizeHint().height())));
+    QTRY_VERIFY(types->verticalScrollBar()->isVisible());
+    QVERIFY2(types->viewport()->height() >= row * 4, qPrintable(QString::number(types->viewport()->height())));
 }
 
 void TestServerStreamingTab::settingsRoundTrip()

@@ -38,6 +38,7 @@
 
 #include <thread>
 
+#include <sys/resource.h>
 #include <time.h>
 
 namespace streamlab::bench {
@@ -84,6 +85,16 @@ double guiThreadCpuMs()
     return double(now.tv_sec) * 1e3 + double(now.tv_nsec) / 1e6;
 }
 
+// Page faults the GUI thread has taken (minor ones included): on this VM a
+// fault on memory the guest had handed back to the host is served by the
+// host, slowly, and shows as CPU time of the thread and as steal.
+long guiThreadFaults()
+{
+    rusage usage{};
+    getrusage(RUSAGE_THREAD, &usage);
+    return usage.ru_minflt + usage.ru_majflt;
+}
+
 // Beside GuiGapMeter: every 5 ms, how much CPU the GUI thread used since the
 // last tick. A gap far longer than that work was spent waiting for a CPU.
 struct GuiWork {
@@ -91,6 +102,7 @@ struct GuiWork {
     QElapsedTimer wall;
     double lastWallMs = 0, lastCpuMs = 0;
     double maxWorkMs = 0, longestGapMs = 0, workInLongestGapMs = 0;
+    long startFaults = 0, lastFaults = 0, faultsInLongestGap = 0;
 
     GuiWork()
     {
@@ -103,20 +115,25 @@ struct GuiWork {
         wall.start();
         lastWallMs = 0;
         lastCpuMs = guiThreadCpuMs();
+        startFaults = lastFaults = guiThreadFaults();
         timer.start();
     }
     void tick()
     {
         const double nowWall = double(wall.nsecsElapsed()) / 1e6, nowCpu = guiThreadCpuMs();
+        const long nowFaults = guiThreadFaults();
         const double work = nowCpu - lastCpuMs;
         maxWorkMs = std::max(maxWorkMs, work);
         if (nowWall - lastWallMs > longestGapMs) {
             longestGapMs = nowWall - lastWallMs;
             workInLongestGapMs = work;
+            faultsInLongestGap = nowFaults - lastFaults;
         }
         lastWallMs = nowWall;
         lastCpuMs = nowCpu;
+        lastFaults = nowFaults;
     }
+    long faults() const { return lastFaults - startFaults; }
 };
 
 struct AppRun {
@@ -127,6 +144,8 @@ struct AppRun {
     double peakRssMb = 0;
     double guiMaxWorkMs = 0;           // the GUI thread's CPU between two 5 ms ticks, at most
     double guiWorkInLongestGapMs = 0;  // ... within the longest gap
+    long guiFaults = 0;                // page faults of the GUI thread during the upload
+    long guiFaultsInLongestGap = 0;    // ... within the longest gap
     double stealMs = 0;                // CPU time the hypervisor took meanwhile (all CPUs)
     QString error;
 };
@@ -174,6 +193,8 @@ AppRun appUpload(Environment* env, Connection& connection, const QString& path, 
     run.guiGapMs = gaps.maxGapMs();
     run.guiMaxWorkMs = work.maxWorkMs;
     run.guiWorkInLongestGapMs = work.workInLongestGapMs;
+    run.guiFaults = work.faults();
+    run.guiFaultsInLongestGap = work.faultsInLongestGap;
     const UploadOutcome& outcome = call.outcome();
     if (env)
         removeStored(*env, outcome.storedName);
@@ -441,7 +462,8 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         QString baseError;
         baselineUpload(env, bare, runFile, runBytes, chunkSize, &baseError);
 
-        std::vector<double> app, base, baseHashing, gaps, appWrite, baseWrite, guiWork, guiWorkInGap, steal;
+        std::vector<double> app, base, baseHashing, gaps, appWrite, baseWrite, guiWork, guiWorkInGap, steal, guiFaults,
+            guiFaultsInGap;
         for (int run = 0; run < options.runs; ++run) {
             // Alternate which side goes first.
             auto one = [&](bool appSide) -> bool {
@@ -457,6 +479,8 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
                     guiWork.push_back(r.guiMaxWorkMs);
                     guiWorkInGap.push_back(r.guiWorkInLongestGapMs);
                     steal.push_back(r.stealMs);
+                    guiFaults.push_back(double(r.guiFaults));
+                    guiFaultsInGap.push_back(double(r.guiFaultsInLongestGap));
                 } else {
                     QString e;
                     double writeMbps = 0;
@@ -502,6 +526,9 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         // A shared VM: CPU time the host took during each app run (thread CPU
         // clocks, the GUI thread's above included, keep running meanwhile).
         result.extra.insert(QStringLiteral("host_steal_ms"), toJson(steal));
+        // The GUI thread's page faults in each app run, and within its longest gap.
+        result.extra.insert(QStringLiteral("gui_page_faults"), toJson(guiFaults));
+        result.extra.insert(QStringLiteral("gui_page_faults_in_longest_gap"), toJson(guiFaultsInGap));
         result.extra.insert(QStringLiteral("gui_max_work_ms"),
                             std::round(std::max(*std::max_element(guiWork.begin(), guiWork.end()), big.run.guiMaxWorkMs) * 100) / 100);
         // The same runs timed to the last chunk written (WritesDone), without

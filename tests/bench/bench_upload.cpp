@@ -95,6 +95,15 @@ long guiThreadFaults()
     return usage.ru_minflt + usage.ru_majflt;
 }
 
+// CPU time of the whole process (client and in-process server), in ms.
+double processCpuMs()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto ms = [](const timeval& t) { return double(t.tv_sec) * 1e3 + double(t.tv_usec) / 1e3; };
+    return ms(usage.ru_utime) + ms(usage.ru_stime);
+}
+
 // Beside GuiGapMeter: every 5 ms, how much CPU the GUI thread used since the
 // last tick. A gap far longer than that work was spent waiting for a CPU.
 struct GuiWork {
@@ -463,12 +472,16 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         baselineUpload(env, bare, runFile, runBytes, chunkSize, &baseError);
 
         std::vector<double> app, base, baseHashing, gaps, appWrite, baseWrite, guiWork, guiWorkInGap, steal, guiFaults,
-            guiFaultsInGap;
+            guiFaultsInGap, appCpu, baseCpu, baseHashingCpu;
+        // CPU time of the process (client and server) per GB uploaded.
+        const double gigabytes = double(runBytes) / 1e9;
         for (int run = 0; run < options.runs; ++run) {
             // Alternate which side goes first.
             auto one = [&](bool appSide) -> bool {
+                const double cpuBefore = processCpuMs();
                 if (appSide) {
                     const AppRun r = appUpload(&env, connection, runFile, runBytes, chunkSize);
+                    appCpu.push_back((processCpuMs() - cpuBefore) / gigabytes);
                     if (!r.ok) {
                         std::fprintf(stderr, "upload: app run failed: %s\n", qPrintable(r.error));
                         return false;
@@ -491,13 +504,16 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
                     }
                     base.push_back(mbps);
                     baseWrite.push_back(writeMbps);
+                    baseCpu.push_back((processCpuMs() - cpuBefore) / gigabytes);
                     // Right after it, the same loop hashing too (a third series).
+                    const double hashingCpuBefore = processCpuMs();
                     const double hashing = baselineUpload(env, bare, runFile, runBytes, chunkSize, &e, nullptr, true);
                     if (!e.isEmpty()) {
                         std::fprintf(stderr, "upload: hashing baseline run failed: %s\n", qPrintable(e));
                         return false;
                     }
                     baseHashing.push_back(hashing);
+                    baseHashingCpu.push_back((processCpuMs() - hashingCpuBefore) / gigabytes);
                 }
                 return true;
             };
@@ -526,6 +542,11 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         // A shared VM: CPU time the host took during each app run (thread CPU
         // clocks, the GUI thread's above included, keep running meanwhile).
         result.extra.insert(QStringLiteral("host_steal_ms"), toJson(steal));
+        // CPU seconds per GB, client and server together (medians): the two
+        // cores are the limit here, so this is what decides the ratio.
+        result.extra.insert(QStringLiteral("app_cpu_s_per_gb"), std::round(median(appCpu)) / 1000);
+        result.extra.insert(QStringLiteral("baseline_cpu_s_per_gb"), std::round(median(baseCpu)) / 1000);
+        result.extra.insert(QStringLiteral("bare_hashing_cpu_s_per_gb"), std::round(median(baseHashingCpu)) / 1000);
         // The GUI thread's page faults in each app run, and within its longest gap.
         result.extra.insert(QStringLiteral("gui_page_faults"), toJson(guiFaults));
         result.extra.insert(QStringLiteral("gui_page_faults_in_longest_gap"), toJson(guiFaultsInGap));

@@ -3,7 +3,6 @@
 #include "CallTimelineWidget.h"
 #include "Connection.h"
 #include "PatternHeader.h"
-#include "PlotColumn.h"
 #include "StatusBadge.h"
 #include "ThroughputChart.h"
 #include "ui_flowlabtab.h"
@@ -258,7 +257,6 @@ void FlowLabTab::setUpCharts()
         // Small enough for the window to fit a 768-pixel-high screen; they grow with it.
         chart->setMinimumHeight(80);
     }
-    new PlotColumn({bytes->chart(), inFlight->chart(), blocked->chart()}, this);
 }
 
 void FlowLabTab::setByteUnit(ThroughputChart* chart, int& unit, int wanted)

@@ -23,7 +23,6 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
-#include <QValueAxis>
 #include <QtTest>
 
 using namespace streamlab;
@@ -314,38 +313,6 @@ private Q_SLOTS:
         const int columnBottom = column->mapTo(&tab, QPoint(0, column->height())).y();
         const int gap = start->mapTo(&tab, QPoint(0, 0)).y() - columnBottom;
         QVERIFY2(gap >= 0 && gap < 20, qPrintable(QStringLiteral("Start is %1 px under the controls").arg(gap)));
-    }
-
-    // The three charts read as one time axis: their plots start and end at
-    // the same x, whatever their y labels, and only the last shows the time.
-    void plotsShareOneTimeAxis()
-    {
-        FlowLabTab tab(&m_connection);
-        tab.resize(1160, 780);
-        tab.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&tab));
-        const QList<ThroughputChart*> charts{tab.bytesChart(), tab.inFlightChart(), tab.blockedChart()};
-        // Different y ranges, so different label widths ("0.4" against "2,000").
-        charts[0]->addPoint(0, 1, 0.4);
-        charts[1]->addPoint(0, 1, 2000);
-        charts[2]->addPoint(0, 1, 12.5);
-        auto edges = [&](ThroughputChart* chart) {
-            const QRectF area = chart->chart()->plotArea();
-            return QStringLiteral("%1..%2").arg(qRound(area.left())).arg(qRound(area.right()));
-        };
-        auto aligned = [&] {
-            for (ThroughputChart* chart : charts) {
-                const QRectF a = chart->chart()->plotArea(), b = charts[0]->chart()->plotArea();
-                if (std::abs(a.left() - b.left()) > 1 || std::abs(a.right() - b.right()) > 1)
-                    return false;
-            }
-            return true;
-        };
-        QTRY_VERIFY2(aligned(), qPrintable(edges(charts[0]) + QLatin1Char(' ') + edges(charts[1]) + QLatin1Char(' ') + edges(charts[2])));
-        QVERIFY(!charts[0]->axisX()->labelsVisible() && !charts[1]->axisX()->labelsVisible());
-        QVERIFY(charts[2]->axisX()->labelsVisible());
-        tab.resize(900, 780);   // and again after the window changes
-        QTRY_VERIFY2(aligned(), qPrintable(edges(charts[0]) + QLatin1Char(' ') + edges(charts[1]) + QLatin1Char(' ') + edges(charts[2])));
     }
 
     void notConnectedSaysSo()

@@ -132,7 +132,6 @@ FlowLabTab::FlowLabTab(Connection* connection, QWidget* parent)
         connect(buttons[i], &QPushButton::clicked, this, [this, i] { runPreset(i); });
     }
 
-
     setUpCharts();
     m_restartTimer.setSingleShot(true);
     m_restartTimer.setInterval(kRestartDebounceMs);

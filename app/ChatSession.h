@@ -64,6 +64,8 @@ public:
 
     // Empty when the text or name can be sent; otherwise why not, for a person.
     static QString checkText(const QString& text);
+    // A new line's client id: a random UUID.
+    static QString newClientId();
     static QString checkUser(const QString& user);
 
     // Joins the room as `user`. False (with *error) when the name is not valid,

@@ -13,7 +13,9 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QHash>
+#include <QSet>
 #include <QSignalSpy>
+#include <QUuid>
 #include <QtTest>
 
 #include <grpcpp/grpcpp.h>
@@ -179,6 +181,7 @@ class TestChatSession : public QObject {
 
 private Q_SLOTS:
     void checksBeforeSending();
+    void clientIdsAreRandomUuids();
     void bothDirectionsWithDeliveredMarks();
     void unicodeAndEmojiRoundTripExactly();
     void badInputIsNotSentAndTheCallStays();
@@ -189,6 +192,22 @@ private Q_SLOTS:
     void serverRestartLosesAndDuplicatesNothing();
     void backoffDoublesToTheCap();
 };
+
+// The server de-duplicates by client id across all clients: ids must never
+// repeat. Each is a well-formed random (version 4) UUID.
+void TestChatSession::clientIdsAreRandomUuids()
+{
+    QSet<QString> seen;
+    for (int i = 0; i < 20000; ++i) {
+        const QString id = ChatSession::newClientId();
+        const QUuid uuid = QUuid::fromString(id);
+        QVERIFY2(!uuid.isNull() && uuid.toString(QUuid::WithoutBraces) == id, qPrintable(id));
+        QCOMPARE(uuid.version(), QUuid::Random);
+        QCOMPARE(uuid.variant(), QUuid::DCE);
+        QVERIFY2(!seen.contains(id), qPrintable(id));
+        seen.insert(id);
+    }
+}
 
 void TestChatSession::checksBeforeSending()
 {

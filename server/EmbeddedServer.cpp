@@ -161,6 +161,12 @@ void EmbeddedServer::stop(std::chrono::milliseconds deadline)
     server_->Shutdown(std::chrono::system_clock::now() + deadline);
     server_->Wait();
     server_.reset();
+    // Join the storage and scheduler threads before any store goes: their
+    // last tasks (an upload giving its id back to the UploadStore) then
+    // happen-before the stores' destruction in a way ThreadSanitizer sees too;
+    // grpc's own hand-over to Wait() uses synchronisation it cannot see.
+    state_->storage.stop();
+    state_->scheduler.stop();
     state_->log("stopped");
     examples_.reset();
     flowLab_.reset();

@@ -17,6 +17,24 @@ QString statusCodeName(int code)
     return QStringLiteral("CODE_%1").arg(code);
 }
 
+// gRPC's words for a failed connection carry the whole path to the cause:
+// "failed to connect to all addresses; last error: UNKNOWN:
+// ipv4:127.0.0.1:1: Failed to connect to remote host: Connection refused".
+// The last part is the reason a person needs; other messages stay whole.
+QString unavailableReason(const QString& message)
+{
+    if (message.isEmpty())
+        return QStringLiteral("no connection");
+    const bool chain = message.contains(QLatin1String("; last error: ")) || message.startsWith(QLatin1String("DNS resolution failed"));
+    const int colon = chain ? message.lastIndexOf(QLatin1String(": ")) : -1;
+    QString reason = colon >= 0 ? message.mid(colon + 2).trimmed() : message;
+    if (reason.isEmpty())
+        reason = message;
+    if (reason.size() > 1 && reason[1].isLower())   // "Connection refused", not "DNS ..."
+        reason[0] = reason[0].toLower();
+    return reason;
+}
+
 QString CallStatus::summary() const
 {
     if (ok() || serverMessage.isEmpty() || serverMessage.compare(codeName, Qt::CaseInsensitive) == 0)
@@ -48,8 +66,7 @@ CallStatus makeCallStatus(const grpc::Status& status, double elapsedMs, const QS
                                      : QStringLiteral("The deadline passed before the server answered");
         break;
     case grpc::StatusCode::UNAVAILABLE:
-        result.text = QStringLiteral("The server at %1 is unavailable (%2)")
-                          .arg(target, said.isEmpty() ? QStringLiteral("no connection") : result.serverMessage);
+        result.text = QStringLiteral("The server at %1 is unavailable: %2").arg(target, unavailableReason(result.serverMessage));
         break;
     case grpc::StatusCode::UNAUTHENTICATED:
         result.text = QStringLiteral("The server wants a valid token: %1").arg(said);

@@ -27,6 +27,9 @@ struct CallStatus {
 };
 
 QString statusCodeName(int code);
+// An UNAVAILABLE status's message as a short reason: "connection refused",
+// "domain name not found" (gRPC's message names the whole path to it).
+QString unavailableReason(const QString& grpcMessage);
 // `what` names the call for messages ("GetUser", "the upload", ...);
 // `deadlineMs` explains DEADLINE_EXCEEDED; `target` explains UNAVAILABLE.
 CallStatus makeCallStatus(const grpc::Status& status, double elapsedMs, const QString& target, qint64 deadlineMs = 0);

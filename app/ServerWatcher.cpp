@@ -1,5 +1,6 @@
 #include "ServerWatcher.h"
 
+#include "CallStatus.h"
 #include "CallTracker.h"
 #include "Connection.h"
 #include "StreamCall.h"
@@ -24,7 +25,7 @@ namespace {
 class WatchReactor : public grpc::ClientReadReactor<ServerInfo> {
 public:
     WatchReactor(const Connection& connection, std::shared_ptr<ServerWatcher::Shared> shared)
-        : m_shared(std::move(shared)), m_stub(ServerAdmin::NewStub(connection.channel()))
+        : m_shared(std::move(shared)), m_stub(ServerAdmin::NewStub(connection.channel())), m_target(connection.target())
     {
         connection.prepare(m_shared->context, kOpenStreamDeadlineMs);
         m_shared->token = CallTracker::track(&m_shared->context);
@@ -55,12 +56,20 @@ public:
         StartRead(&m_info);
     }
 
-    void OnDone(const grpc::Status&) override
+    void OnDone(const grpc::Status& status) override
     {
+        ServerSummary gone;
+        // Cancelled: the watcher moved on. Unimplemented: a server without
+        // ServerAdmin, reachable all the same (its other services may work).
+        const auto code = status.error_code();
+        if (code == grpc::StatusCode::UNAVAILABLE)
+            gone.problem = QObject::tr("Cannot reach %1: %2").arg(m_target, unavailableReason(QString::fromStdString(status.error_message())));
+        else if (!status.ok() && code != grpc::StatusCode::CANCELLED && code != grpc::StatusCode::UNIMPLEMENTED)
+            gone.problem = makeCallStatus(status, 0, m_target).text;
         {
             std::lock_guard<std::mutex> lock(m_shared->mutex);
             m_shared->ended = true;
-            m_shared->latest = ServerSummary();
+            m_shared->latest = gone;
             m_shared->changed = true;
         }
         m_shared->token = CallTracker::Token();   // ended: nothing left to wait for at exit
@@ -70,6 +79,7 @@ public:
 private:
     std::shared_ptr<ServerWatcher::Shared> m_shared;
     std::unique_ptr<ServerAdmin::Stub> m_stub;
+    const QString m_target;
     ServerInfo m_info;
 };
 
@@ -78,7 +88,14 @@ private:
 ServerWatcher::ServerWatcher(Connection* connection, QObject* parent) : QObject(parent), m_connection(connection)
 {
     qRegisterMetaType<streamlab::ServerSummary>();
-    connect(connection, &Connection::targetChanged, this, &ServerWatcher::restart);
+    // Another server: what was known of the last one no longer applies.
+    connect(connection, &Connection::targetChanged, this, [this] {
+        if (m_summary.known || !m_summary.problem.isEmpty()) {
+            m_summary = ServerSummary();
+            Q_EMIT summaryChanged(m_summary);
+        }
+        restart();
+    });
     m_poll.setInterval(250);
     connect(&m_poll, &QTimer::timeout, this, &ServerWatcher::poll);
     m_poll.start();

@@ -23,6 +23,9 @@ struct ServerSummary {
     int clients = 0;
     int activeCalls = 0;
     int chatParticipants = 0;
+    // Not known: why, when the watch ended with an error worth showing
+    // ("The server at localhost:1 is unavailable: connection refused").
+    QString problem;
 };
 
 class ServerWatcher : public QObject {

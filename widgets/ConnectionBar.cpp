@@ -81,21 +81,29 @@ void ConnectionBar::setBundledServer(const QString& address, int clients, const 
 
 void ConnectionBar::setServerSummary(const ServerSummary& summary)
 {
-    if (!summary.known)
-        m_summary.clear();
-    else
+    m_summaryIsProblem = !summary.known && !summary.problem.isEmpty();
+    if (summary.known)
         m_summary = tr("%1 %2 · %3 connected")
                         .arg(summary.product, summary.version,
                              summary.clients == 1 ? tr("1 client") : tr("%1 clients").arg(summary.clients));
+    else
+        m_summary = summary.problem;
     if (!m_showingError)
-        showMessage(m_summary, false);
+        paintMessage(m_summary, m_summaryIsProblem);
 }
 
 void ConnectionBar::showMessage(const QString& text, bool error)
 {
     m_showingError = error && !text.isEmpty();
-    const QString shown = text.isEmpty() && !error ? m_summary : text;
-    m_ui->messageLabel->setText(shown);   // the whole line in its tooltip
+    if (text.isEmpty() && !error)
+        paintMessage(m_summary, m_summaryIsProblem);
+    else
+        paintMessage(text, error);
+}
+
+void ConnectionBar::paintMessage(const QString& text, bool error)
+{
+    m_ui->messageLabel->setText(text);   // the whole line in its tooltip
     QPalette palette = m_ui->messageLabel->palette();
     palette.setColor(QPalette::WindowText, error ? QColor(0xc0, 0x1c, 0x28) : palette.color(QPalette::Text));
     m_ui->messageLabel->setPalette(palette);

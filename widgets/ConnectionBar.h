@@ -29,7 +29,8 @@ public:
     // `address` empty: no bundled server (not started, joined another, or stopped).
     void setBundledServer(const QString& address, int clients, const QString& note = {});
     void showMessage(const QString& text, bool error);
-    // What the connected server says about itself; shown while there is no error.
+    // What the connected server says about itself, or why it cannot be
+    // reached (in red); shown while no error of showMessage's is.
     void setServerSummary(const streamlab::ServerSummary& summary);
 
 Q_SIGNALS:
@@ -38,8 +39,10 @@ Q_SIGNALS:
 
 private:
     void remember(const QString& target);
+    void paintMessage(const QString& text, bool error);
     std::unique_ptr<Ui::ConnectionBar> m_ui;
     QString m_summary;
+    bool m_summaryIsProblem = false;   // m_summary says why the server is out of reach
     bool m_showingError = false;
 };
 

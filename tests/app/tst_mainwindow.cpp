@@ -5,6 +5,7 @@
 #include "CallTracker.h"
 #include "ChatSession.h"
 #include "ClientStreamingTab.h"
+#include "ElidedLabel.h"
 #include "FlowLabTab.h"
 #include "LabTab.h"
 #include "MainWindow.h"
@@ -13,6 +14,7 @@
 #include "UnaryTab.h"
 #include "UserLookup.h"
 
+#include <QComboBox>
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
@@ -29,6 +31,11 @@
 #include <QTemporaryDir>
 #include <QTabWidget>
 #include <QtTest>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace streamlab;
 
@@ -133,6 +140,34 @@ private Q_SLOTS:
         qInfo("closing with every tab busy took %lld ms", took);
         QVERIFY2(took < 1000, qPrintable(QStringLiteral("closing took %1 ms").arg(took)));
         QVERIFY(CallTracker::waitForAll(std::chrono::milliseconds(1000)));
+    }
+
+    void unreachableServerIsExplained()
+    {
+        MainWindow window(startOptions());
+        QSignalSpy ready(&window, &MainWindow::serverReady);
+        window.show();
+        QVERIFY(ready.wait(20000));
+        auto* message = window.findChild<ElidedLabel*>(QStringLiteral("messageLabel"));
+        auto* target = window.findChild<QComboBox*>(QStringLiteral("targetCombo"));
+        auto* bundled = window.findChild<QPushButton*>(QStringLiteral("bundledButton"));
+        QVERIFY(message && target && bundled);
+        QTRY_VERIFY_WITH_TIMEOUT(message->text().contains(QStringLiteral("connected")), 10000);
+
+        // A port nothing listens on, entered as a user does: the bar says why
+        // in a few words, and no longer describes the bundled server.
+        const QString closed = closedLoopbackAddress();
+        QVERIFY(!closed.isEmpty());
+        target->setCurrentText(closed);
+        QTest::keyClick(target->lineEdit(), Qt::Key_Return);
+        QTRY_VERIFY_WITH_TIMEOUT(message->text().contains(QStringLiteral("connection refused")), 10000);
+        QVERIFY2(message->text().contains(closed), qPrintable(message->text()));
+        QVERIFY2(!message->text().contains(QStringLiteral("last error")), qPrintable(message->text()));
+
+        // Back on the bundled server: its description returns.
+        QTest::mouseClick(bundled, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(message->text().contains(QStringLiteral("connected")), 10000);
+        window.close();
     }
 
     void remembersDeadlineAndServers()
@@ -341,6 +376,21 @@ private:
     }
 
     // Any free port, this test's data directory; the bundled server or none.
+    // 127.0.0.1 and a port the kernel just handed out and nothing listens on.
+    static QString closedLoopbackAddress()
+    {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0
+            && ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+        if (fd >= 0)
+            ::close(fd);
+        return ok ? QStringLiteral("127.0.0.1:%1").arg(ntohs(address.sin_port)) : QString();
+    }
+
     StartOptions startOptions(bool withServer = true) const
     {
         StartOptions options;

@@ -132,6 +132,9 @@ private Q_SLOTS:
         const LookupResult result = lookUp(connection, QStringLiteral("42"), 3000);
         QCOMPARE(result.status.codeName, QStringLiteral("UNAVAILABLE"));
         QVERIFY2(result.status.text.contains(address), qPrintable(result.status.text));
+        // The reason in a person's words; gRPC's whole chain stays in the timeline.
+        QVERIFY2(result.status.text.endsWith(QStringLiteral(": connection refused")), qPrintable(result.status.text));
+        QVERIFY2(result.status.serverMessage.contains(QStringLiteral("last error")), qPrintable(result.status.serverMessage));
     }
 
     void badAddressesAreRefusedClearly_data()

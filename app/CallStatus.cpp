@@ -25,6 +25,9 @@ QString unavailableReason(const QString& message)
 {
     if (message.isEmpty())
         return QStringLiteral("no connection");
+    // What a client hears when the server stops (grpc's Server::Shutdown).
+    if (message.compare(QLatin1String("Cancelling all calls"), Qt::CaseInsensitive) == 0)
+        return QStringLiteral("the server shut down");
     const bool chain = message.contains(QLatin1String("; last error: ")) || message.startsWith(QLatin1String("DNS resolution failed"));
     const int colon = chain ? message.lastIndexOf(QLatin1String(": ")) : -1;
     QString reason = colon >= 0 ? message.mid(colon + 2).trimmed() : message;

@@ -1,6 +1,7 @@
 // The unary call object against a real server: success, NOT_FOUND, bad ids,
 // DEADLINE_EXCEEDED against a slow handler, UNAVAILABLE when the server is
 // gone, cancel, and repeat-N statistics.
+#include "CallStatus.h"
 #include "Connection.h"
 #include "TestServer.h"
 #include "UserLookup.h"
@@ -135,6 +136,29 @@ private Q_SLOTS:
         // The reason in a person's words; gRPC's whole chain stays in the timeline.
         QVERIFY2(result.status.text.endsWith(QStringLiteral(": connection refused")), qPrintable(result.status.text));
         QVERIFY2(result.status.serverMessage.contains(QStringLiteral("last error")), qPrintable(result.status.serverMessage));
+    }
+
+    // gRPC's messages as grpc 1.51 words them, to the reason a person reads.
+    void unavailableReasonsAreShort_data()
+    {
+        QTest::addColumn<QString>("message");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("refused") << QStringLiteral("failed to connect to all addresses; last error: UNKNOWN: "
+                                                   "ipv4:127.0.0.1:1: Failed to connect to remote host: Connection refused")
+                                 << QStringLiteral("connection refused");
+        QTest::newRow("no such host") << QStringLiteral("DNS resolution failed for nosuch.invalid:50051: C-ares status is not "
+                                                        "ARES_SUCCESS qtype=A name=nosuch.invalid is_balancer=0: Domain name not found")
+                                      << QStringLiteral("domain name not found");
+        QTest::newRow("server shut down") << QStringLiteral("Cancelling all calls") << QStringLiteral("the server shut down");
+        QTest::newRow("other, kept whole") << QStringLiteral("Socket closed") << QStringLiteral("socket closed");
+        QTest::newRow("acronym kept") << QStringLiteral("TLS handshake failed") << QStringLiteral("TLS handshake failed");
+        QTest::newRow("none") << QString() << QStringLiteral("no connection");
+    }
+    void unavailableReasonsAreShort()
+    {
+        QFETCH(QString, message);
+        QFETCH(QString, reason);
+        QCOMPARE(unavailableReason(message), reason);
     }
 
     void badAddressesAreRefusedClearly_data()

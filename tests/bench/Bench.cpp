@@ -1,7 +1,9 @@
 #include "Bench.h"
 
 #include <QCoreApplication>
+#include <QEvent>
 #include <QEventLoop>
+#include <QMetaEnum>
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -98,12 +100,14 @@ std::optional<Result> compareLatencies(const QString& scenario, int runs,
 
 double currentRssMb()
 {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("VmRSS:", 0) == 0)
-            return std::stod(line.substr(6)) / 1024.0;
-    return 0;
+    // statm's second field, resident pages: the kernel's counters and no
+    // more (/proc/self/status formats some 60 lines). The upload scenario
+    // reads this every 10 ms on the GUI thread, inside the gaps it measures.
+    std::ifstream statm("/proc/self/statm");
+    unsigned long long size = 0, resident = 0;
+    if (!(statm >> size >> resident))
+        return 0;
+    return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
 double hostStealMs()
@@ -125,6 +129,27 @@ double peakRssMb()
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return double(usage.ru_maxrss) / 1024.0;
+}
+
+namespace {
+// GUI thread only (BenchApplication::notify checks), so no lock.
+SlowestGuiEvent g_slowest;
+}
+
+void resetSlowestGuiEvent() { g_slowest = SlowestGuiEvent(); }
+
+SlowestGuiEvent slowestGuiEvent() { return g_slowest; }
+
+void noteGuiEvent(double ms, const GuiEventName& name)
+{
+    if (ms <= g_slowest.ms)
+        return;
+    g_slowest.ms = ms;
+    g_slowest.what = QString::fromLatin1(name.receiverClass);
+    if (name.timerIntervalMs >= 0)
+        g_slowest.what += QStringLiteral("(%1 ms%2)").arg(name.timerIntervalMs).arg(
+            name.timerOwnerClass ? QStringLiteral(", in ") + QString::fromLatin1(name.timerOwnerClass) : QString());
+    g_slowest.what += QLatin1Char(' ') + QString::fromLatin1(QMetaEnum::fromType<QEvent::Type>().valueToKey(name.eventType));
 }
 
 GuiGapMeter::GuiGapMeter()

@@ -89,6 +89,23 @@ double peakRssMb();
 // difference over a run says how much of it the machine was not running.
 double hostStealMs();
 
+// The GUI thread's longest single event dispatch since the last reset, and
+// what it was ("streamlab::UploadCall MetaCall"): for a long gap in which the
+// GUI thread itself was busy. BenchApplication (main.cpp) feeds it.
+struct SlowestGuiEvent {
+    double ms = 0;
+    QString what;
+};
+void resetSlowestGuiEvent();
+SlowestGuiEvent slowestGuiEvent();
+struct GuiEventName {
+    const char* receiverClass = nullptr;
+    int eventType = 0;
+    int timerIntervalMs = -1;               // a QTimer's
+    const char* timerOwnerClass = nullptr;  // a QTimer's parent's
+};
+void noteGuiEvent(double ms, const GuiEventName& name);
+
 // Measures how responsive the GUI thread's event loop stays: a 5 ms precise
 // timer notes the largest gap between its ticks while running.
 class GuiGapMeter {

@@ -153,6 +153,7 @@ struct AppRun {
     double peakRssMb = 0;
     double guiMaxWorkMs = 0;           // the GUI thread's CPU between two 5 ms ticks, at most
     double guiWorkInLongestGapMs = 0;  // ... within the longest gap
+    SlowestGuiEvent guiSlowestEvent;   // the GUI thread's longest single event dispatch
     long guiFaults = 0;                // page faults of the GUI thread during the upload
     long guiFaultsInLongestGap = 0;    // ... within the longest gap
     double stealMs = 0;                // CPU time the hypervisor took meanwhile (all CPUs)
@@ -181,6 +182,7 @@ AppRun appUpload(Environment* env, Connection& connection, const QString& path, 
     QObject::connect(&rss, &QTimer::timeout, [&] { run.peakRssMb = std::max(run.peakRssMb, currentRssMb()); });
     GuiWork work;
     work.start();
+    resetSlowestGuiEvent();
     GuiGapMeter gaps;
     gaps.start();
     QElapsedTimer clock;
@@ -202,6 +204,7 @@ AppRun appUpload(Environment* env, Connection& connection, const QString& path, 
     run.guiGapMs = gaps.maxGapMs();
     run.guiMaxWorkMs = work.maxWorkMs;
     run.guiWorkInLongestGapMs = work.workInLongestGapMs;
+    run.guiSlowestEvent = slowestGuiEvent();
     run.guiFaults = work.faults();
     run.guiFaultsInLongestGap = work.faultsInLongestGap;
     const UploadOutcome& outcome = call.outcome();
@@ -473,6 +476,8 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
 
         std::vector<double> app, base, baseHashing, gaps, appWrite, baseWrite, guiWork, guiWorkInGap, steal, guiFaults,
             guiFaultsInGap, appCpu, baseCpu, baseHashingCpu;
+        std::vector<double> slowestEventMs;
+        QStringList slowestEvents;
         // CPU time of the process (client and server) per GB uploaded.
         const double gigabytes = double(runBytes) / 1e9;
         for (int run = 0; run < options.runs; ++run) {
@@ -491,6 +496,8 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
                     gaps.push_back(r.guiGapMs);
                     guiWork.push_back(r.guiMaxWorkMs);
                     guiWorkInGap.push_back(r.guiWorkInLongestGapMs);
+                    slowestEventMs.push_back(r.guiSlowestEvent.ms);
+                    slowestEvents.append(r.guiSlowestEvent.what);
                     steal.push_back(r.stealMs);
                     guiFaults.push_back(double(r.guiFaults));
                     guiFaultsInGap.push_back(double(r.guiFaultsInLongestGap));
@@ -539,6 +546,9 @@ QList<Result> runUploadScenario(Environment& env, const Options& options)
         // How much of each run's longest gap was the GUI thread's own work (the
         // rest: waiting for a CPU), and its most work between two 5 ms ticks.
         result.extra.insert(QStringLiteral("gui_work_in_longest_gap_ms"), toJson(guiWorkInGap));
+        // Each run's longest single event on the GUI thread, and what it was.
+        result.extra.insert(QStringLiteral("gui_slowest_event_ms"), toJson(slowestEventMs));
+        result.extra.insert(QStringLiteral("gui_slowest_event"), QJsonArray::fromStringList(slowestEvents));
         // A shared VM: CPU time the host took during each app run (thread CPU
         // clocks, the GUI thread's above included, keep running meanwhile).
         result.extra.insert(QStringLiteral("host_steal_ms"), toJson(steal));

@@ -4,19 +4,54 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QTextStream>
+#include <QThread>
+#include <QTimer>
 
 #include <cstdio>
 
 using namespace streamlab::bench;
+
+namespace {
+
+// Times every event the GUI thread dispatches (slowestGuiEvent()), so a long
+// GUI gap with the GUI thread's own CPU in it can be told apart: which
+// receiver, which event. Nested dispatches count inside their outer one.
+class BenchApplication : public QApplication {
+public:
+    using QApplication::QApplication;
+    bool notify(QObject* receiver, QEvent* event) override
+    {
+        if (QThread::currentThread() != thread())
+            return QApplication::notify(receiver, event);
+        // Read before dispatching: either may be gone after it.
+        // (Names only, no string building: this runs for every event.)
+        GuiEventName name;
+        name.receiverClass = receiver->metaObject()->className();
+        name.eventType = event->type();
+        // A timer says little by itself: its interval and its owner's class tell which one.
+        if (auto* timer = qobject_cast<QTimer*>(receiver)) {
+            name.timerIntervalMs = timer->interval();
+            name.timerOwnerClass = timer->parent() ? timer->parent()->metaObject()->className() : nullptr;
+        }
+        QElapsedTimer clock;
+        clock.start();
+        const bool handled = QApplication::notify(receiver, event);
+        noteGuiEvent(double(clock.nsecsElapsed()) / 1e6, name);
+        return handled;
+    }
+};
+
+} // namespace
 
 int main(int argc, char* argv[])
 {
     // The app's pipelines run under a real Qt event loop; no display needed.
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
+    BenchApplication app(argc, argv);
     // As the app does (app/main.cpp): the baselines run under it too, on the same gRPC threads.
     streamlab::WorkerPriority workerPriority;
     QCommandLineParser parser;

@@ -24,7 +24,7 @@ struct ServerSummary {
     int activeCalls = 0;
     int chatParticipants = 0;
     // Not known: why, when the watch ended with an error worth showing
-    // ("The server at localhost:1 is unavailable: connection refused").
+    // ("Cannot reach localhost:1: connection refused").
     QString problem;
 };
 

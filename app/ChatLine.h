@@ -25,6 +25,7 @@ struct ChatLine {
         Delivered,   // the server stored it (ACK with its seq)
         Refused,     // the server refused it (ACK with an error, e.g. the rate limit): not stored
         NotSent,     // the session ended before the server acknowledged it; sent again on the next join
+        Kept,        // written before the app last quit and never acknowledged: sent again only on Resend
     };
 
     Kind kind = Kind::Chat;

@@ -476,7 +476,7 @@ void ChatSession::startCall()
     // Everything not acknowledged goes again, in the order it was written:
     // the server acknowledges what it stored already without repeating it.
     QList<ChatLine> resending;
-    for (const Outgoing& out : std::as_const(m_outgoing)) {
+    for (const PendingLine& out : std::as_const(m_outgoing)) {
         Message chat;
         chat.set_kind(Message::CHAT);
         chat.set_user(m_user.toStdString());
@@ -512,7 +512,7 @@ QString ChatSession::send(const QString& text, QString* error)
             *error = why;
         return {};
     }
-    Outgoing out;
+    PendingLine out;
     out.clientId = newClientId();
     out.text = text;
     out.timeMs = QDateTime::currentMSecsSinceEpoch();
@@ -521,26 +521,30 @@ QString ChatSession::send(const QString& text, QString* error)
     // While reconnecting it waits in m_outgoing: the next call sends it.
     if (m_call && (m_state == State::Connecting || m_state == State::Joined))
         enqueue(out);
-    m_ownIds.insert(out.clientId);
     m_outgoing.append(out);
-
-    ChatLine line;
-    line.clientId = out.clientId;
-    line.user = m_user;
-    line.text = text;
-    line.timeMs = out.timeMs;
-    line.own = true;
-    line.delivery = ChatLine::Delivery::Sending;
-    Q_EMIT lineSent(line);
+    showOwnLine(out, ChatLine::Delivery::Sending);
     return out.clientId;
+}
+
+void ChatSession::showOwnLine(const PendingLine& pending, ChatLine::Delivery delivery)
+{
+    m_ownIds.insert(pending.clientId);
+    ChatLine line;
+    line.clientId = pending.clientId;
+    line.user = m_user;
+    line.text = pending.text;
+    line.timeMs = pending.timeMs;
+    line.own = true;
+    line.delivery = delivery;
+    Q_EMIT lineSent(line);
 }
 
 bool ChatSession::resend(const QString& clientId, QString* error)
 {
-    auto it = m_refused.find(clientId);
-    if (it == m_refused.end()) {
+    auto it = m_held.find(clientId);
+    if (it == m_held.end()) {
         if (error)
-            *error = tr("That line is not one the server refused.");
+            *error = tr("That line is not waiting to be sent again.");
         return false;
     }
     if (m_state == State::Offline || m_state == State::Leaving) {
@@ -548,9 +552,10 @@ bool ChatSession::resend(const QString& clientId, QString* error)
             *error = tr("Join the chat first.");
         return false;
     }
-    // Same id: the server never stored it, so this is not a duplicate.
-    Outgoing out = it.value();
-    m_refused.erase(it);
+    // Same id: a refused line was never stored; a kept one the server did
+    // store (its ACK lost with the app) is acknowledged again, not repeated.
+    PendingLine out = it.value();
+    m_held.erase(it);
     m_outgoing.append(out);
     ChatLine line;
     line.clientId = out.clientId;
@@ -562,7 +567,28 @@ bool ChatSession::resend(const QString& clientId, QString* error)
     return true;
 }
 
-void ChatSession::enqueue(const Outgoing& out)
+QList<ChatSession::PendingLine> ChatSession::unsentLines() const
+{
+    QList<PendingLine> lines = m_outgoing;
+    lines.append(m_held.values());
+    std::stable_sort(lines.begin(), lines.end(), [](const PendingLine& a, const PendingLine& b) { return a.timeMs < b.timeMs; });
+    return lines;
+}
+
+int ChatSession::restoreUnsent(const QList<PendingLine>& lines)
+{
+    int taken = 0;
+    for (const PendingLine& line : lines) {
+        if (line.clientId.isEmpty() || !checkText(line.text).isEmpty() || m_ownIds.contains(line.clientId))
+            continue;
+        m_held.insert(line.clientId, line);
+        showOwnLine(line, ChatLine::Delivery::Kept);
+        ++taken;
+    }
+    return taken;
+}
+
+void ChatSession::enqueue(const PendingLine& out)
 {
     Message chat;
     chat.set_kind(Message::CHAT);
@@ -638,7 +664,7 @@ void ChatSession::drain()
         ChatLine line = in.line;
         if (in.type == Incoming::Type::Ack) {
             auto it = std::find_if(m_outgoing.begin(), m_outgoing.end(),
-                                   [&](const Outgoing& out) { return out.clientId == line.clientId; });
+                                   [&](const PendingLine& out) { return out.clientId == line.clientId; });
             if (it == m_outgoing.end())
                 continue;   // acknowledged already (a resend raced its first ACK)
             line.own = true;
@@ -647,7 +673,7 @@ void ChatSession::drain()
             if (!line.error.isEmpty()) {
                 line.delivery = ChatLine::Delivery::Refused;
                 line.timeMs = it->timeMs;
-                m_refused.insert(it->clientId, *it);
+                m_held.insert(it->clientId, *it);
             } else {
                 line.delivery = ChatLine::Delivery::Delivered;
             }
@@ -668,8 +694,9 @@ void ChatSession::drain()
             m_lastSeq = line.seq;
             if (m_ownIds.contains(line.clientId)) {
                 line.own = true;
+                m_held.remove(line.clientId);   // a kept line the server had stored: nothing to send again
                 const bool pending = std::any_of(m_outgoing.cbegin(), m_outgoing.cend(),
-                                                 [&](const Outgoing& out) { return out.clientId == line.clientId; });
+                                                 [&](const PendingLine& out) { return out.clientId == line.clientId; });
                 line.delivery = pending ? ChatLine::Delivery::Sending : ChatLine::Delivery::Delivered;
             }
             if (line.replayed)
@@ -759,7 +786,7 @@ void ChatSession::markNotSent()
     if (m_outgoing.isEmpty())
         return;
     QList<ChatLine> lines;
-    for (const Outgoing& out : std::as_const(m_outgoing)) {
+    for (const PendingLine& out : std::as_const(m_outgoing)) {
         ChatLine line;
         line.clientId = out.clientId;
         line.own = true;

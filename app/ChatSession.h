@@ -59,6 +59,13 @@ public:
     static constexpr int kInitialBackoffMs = 500;
     static constexpr int kMaxBackoffMs = 8000;
 
+    // An own line the server has not acknowledged (or has refused).
+    struct PendingLine {
+        QString clientId;
+        QString text;
+        qint64 timeMs = 0;   // when it was written (ms since the epoch)
+    };
+
     explicit ChatSession(Connection* connection, QObject* parent = nullptr);
     ~ChatSession() override;
 
@@ -80,10 +87,24 @@ public:
     // comes back through lineSent() at once, then linesArrived() and
     // deliveryChanged() as the server handles it.
     QString send(const QString& text, QString* error = nullptr);
-    // Sends a line the server refused (rate limit) again, with the same id.
+    // Sends again, with the same id, a line the server refused (rate limit)
+    // or one kept from an earlier run (restoreUnsent).
     bool resend(const QString& clientId, QString* error = nullptr);
     // While Reconnecting: try now instead of waiting for the backoff.
     void reconnectNow();
+    // Own lines not in the room: unacknowledged, or refused and not sent
+    // again, in the order written. What quitting now would lose; the chat
+    // tab keeps them with its settings.
+    QList<PendingLine> unsentLines() const;
+    // Takes the unsent lines of an earlier run of the app. They come back at
+    // once through lineSent() as Kept and go out only on resend() — as
+    // whoever this session has joined as then, which may be another name
+    // (two copies of the app on one machine share their settings), so the
+    // user decides. They keep their ids: a line the server stored before its
+    // acknowledgement was lost is acknowledged again, not repeated. Lines
+    // that cannot be sent (no id, empty, too long) or are known already are
+    // skipped. Returns how many were taken.
+    int restoreUnsent(const QList<PendingLine>& lines);
 
     State state() const { return m_state; }
     QString user() const { return m_user; }
@@ -101,7 +122,7 @@ public:
 
 Q_SIGNALS:
     void stateChanged(streamlab::ChatSession::State state);
-    // An own line, just queued (delivery Sending).
+    // An own line, just queued (delivery Sending; Kept when restored).
     void lineSent(const streamlab::ChatLine& line);
     // New lines in room order, batched: chat lines (own ones matched by
     // client id, so own == true), presence lines and the session's notes.
@@ -118,16 +139,13 @@ protected:
     void onFinished(const CallStatus& status) override;
 
 private:
-    struct Outgoing {
-        QString clientId;
-        QString text;
-        qint64 timeMs = 0;
-    };
     void startCall();
     void drain();
     void setState(State state);
     void markNotSent();
-    void enqueue(const Outgoing& line);
+    void enqueue(const PendingLine& line);
+    // Shows an own line (lineSent) and counts it as ours.
+    void showOwnLine(const PendingLine& pending, ChatLine::Delivery delivery);
     ChatLine note(const QString& text) const;
     void onTargetChanged(const QString& target);
 
@@ -136,8 +154,8 @@ private:
     QString m_target;                       // the server the seqs belong to
     quint64 m_lastSeq = 0;
     QStringList m_participants;
-    QList<Outgoing> m_outgoing;             // not acknowledged, in the order written
-    QHash<QString, Outgoing> m_refused;     // refused by the server, by client id
+    QList<PendingLine> m_outgoing;          // not acknowledged, in the order written
+    QHash<QString, PendingLine> m_held;     // by client id: refused, or from an earlier run; sent only by resend()
     QSet<QString> m_ownIds;                 // every id this session made
     std::shared_ptr<ChatCallShared> m_call;         // the call in flight, shared with its reactor
     std::shared_ptr<ChatWake> m_wake;

@@ -13,6 +13,9 @@
 #include <QClipboard>
 #include <QDateTime>
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QKeyEvent>
 #include <QLocale>
 #include <QScrollBar>
@@ -56,7 +59,7 @@ BidiChatTab::BidiChatTab(Connection* connection, QWidget* parent)
     connect(m_ui->leaveButton, &QPushButton::clicked, this, &BidiChatTab::leaveRoom);
     connect(m_ui->reconnectButton, &QPushButton::clicked, m_session, &ChatSession::reconnectNow);
     connect(m_ui->sendButton, &QPushButton::clicked, this, &BidiChatTab::sendEnteredText);
-    connect(m_ui->resendButton, &QPushButton::clicked, this, &BidiChatTab::resendRefused);
+    connect(m_ui->resendButton, &QPushButton::clicked, this, &BidiChatTab::resendHeld);
     connect(m_ui->messageEdit, &QPlainTextEdit::textChanged, this, &BidiChatTab::updateBytes);
     connect(m_ui->messagesView, &QListView::doubleClicked, this, &BidiChatTab::resendAt);
     auto* copy = new QShortcut(QKeySequence::Copy, m_ui->messagesView);
@@ -97,9 +100,15 @@ BidiChatTab::BidiChatTab(Connection* connection, QWidget* parent)
         if (refused)
             showNotice((refused == 1 ? tr("The server refused a line: %1.").arg(reason)
                                      : tr("The server refused %1 lines: %2.").arg(refused).arg(reason))
-                           + QLatin1Char(' ') + tr("Press Resend refused (or double-click a refused line) to send it again."),
+                           + QLatin1Char(' ') + tr("Press Resend (or double-click a refused line) to send it again."),
                        true);
         updateResendButton();
+    });
+    // A kept line the room turns out to have (its ACK was lost) comes back
+    // as delivered: Resend has one line less to offer.
+    connect(m_session, &ChatSession::linesArrived, this, [this] {
+        if (!m_ui->resendButton->isHidden())
+            updateResendButton();
     });
     connect(m_session, &ChatSession::reconnectScheduled, this, [this](int attempt, int delayMs, const CallStatus& why) {
         m_reconnectAttempt = attempt;
@@ -148,13 +157,43 @@ void BidiChatTab::saveSettings(QSettings& settings) const
     settings.setValue(QStringLiteral("bidi/name"), m_ui->nameEdit->text().trimmed());
     settings.setValue(QStringLiteral("bidi/splitter"), m_ui->splitter->saveState());
     settings.setValue(QStringLiteral("bidi/chatSplitter"), m_ui->chatSplitter->saveState());
+    // Nothing typed is lost by quitting: the draft, and the lines the room
+    // does not have (unacknowledged or refused), shown again on the next start.
+    settings.setValue(QStringLiteral("bidi/draft"), m_ui->messageEdit->toPlainText());
+    QJsonArray unsent;   // JSON text: the settings file stays readable
+    for (const ChatSession::PendingLine& line : m_session->unsentLines())
+        unsent.append(QJsonObject{{QStringLiteral("id"), line.clientId},
+                                  {QStringLiteral("text"), line.text},
+                                  {QStringLiteral("timeMs"), double(line.timeMs)}});
+    settings.setValue(QStringLiteral("bidi/unsent"), QString::fromUtf8(QJsonDocument(unsent).toJson(QJsonDocument::Compact)));
 }
 
-void BidiChatTab::restoreSettings(const QSettings& settings)
+void BidiChatTab::restoreSettings(QSettings& settings)
 {
     m_ui->nameEdit->setText(settings.value(QStringLiteral("bidi/name"), defaultName()).toString());
     m_ui->splitter->restoreState(settings.value(QStringLiteral("bidi/splitter")).toByteArray());
     m_ui->chatSplitter->restoreState(settings.value(QStringLiteral("bidi/chatSplitter")).toByteArray());
+    if (m_ui->messageEdit->toPlainText().isEmpty())
+        m_ui->messageEdit->setPlainText(settings.value(QStringLiteral("bidi/draft")).toString());
+    QList<ChatSession::PendingLine> unsent;
+    const QJsonArray saved = QJsonDocument::fromJson(settings.value(QStringLiteral("bidi/unsent")).toString().toUtf8()).array();
+    for (const QJsonValue& entry : saved) {
+        const QJsonObject line = entry.toObject();
+        unsent.append({line.value(QStringLiteral("id")).toString(), line.value(QStringLiteral("text")).toString(),
+                       qint64(line.value(QStringLiteral("timeMs")).toDouble())});
+    }
+    // Taken, not shared: a second copy of the app started from the same
+    // settings does not show (and offer to send) the same lines or draft.
+    settings.remove(QStringLiteral("bidi/unsent"));
+    settings.remove(QStringLiteral("bidi/draft"));
+    const int restored = m_session->restoreUnsent(unsent);
+    if (restored > 0)
+        showNotice(restored == 1 ? tr("A line written before Streamlab last quit did not reach the room. "
+                                      "Join, then press Resend to send it.")
+                                 : tr("%1 lines written before Streamlab last quit did not reach the room. "
+                                      "Join, then press Resend to send them.").arg(restored),
+                   false);
+    updateState();
 }
 
 void BidiChatTab::joinRoom()
@@ -199,9 +238,9 @@ bool BidiChatTab::sendEnteredText()
     return true;
 }
 
-void BidiChatTab::resendRefused()
+void BidiChatTab::resendHeld()
 {
-    const QStringList ids = m_messages->refusedClientIds();
+    const QStringList ids = m_messages->resendableClientIds();
     QString error;
     for (const QString& id : ids) {
         if (!m_session->resend(id, &error)) {
@@ -216,7 +255,7 @@ void BidiChatTab::resendRefused()
 
 void BidiChatTab::resendAt(const QModelIndex& index)
 {
-    if (!index.isValid() || index.data(ChatMessagesModel::DeliveryRole).toInt() != int(ChatLine::Delivery::Refused))
+    if (!index.isValid() || !ChatMessagesModel::waitsForResend(ChatLine::Delivery(index.data(ChatMessagesModel::DeliveryRole).toInt())))
         return;
     QString error;
     if (!m_session->resend(index.data(ChatMessagesModel::ClientIdRole).toString(), &error))
@@ -259,10 +298,10 @@ void BidiChatTab::updateBytes()
 
 void BidiChatTab::updateResendButton()
 {
-    const int refused = int(m_messages->refusedClientIds().size());
-    m_ui->resendButton->setVisible(refused > 0);
-    m_ui->resendButton->setText(tr("&Resend refused (%1)").arg(refused));
-    m_ui->resendButton->setEnabled(refused > 0 && (m_session->state() == ChatSession::State::Joined
+    const int waiting = int(m_messages->resendableClientIds().size());
+    m_ui->resendButton->setVisible(waiting > 0);
+    m_ui->resendButton->setText(tr("&Resend (%1)").arg(waiting));
+    m_ui->resendButton->setEnabled(waiting > 0 && (m_session->state() == ChatSession::State::Joined
                                                    || m_session->state() == ChatSession::State::Connecting
                                                    || m_session->state() == ChatSession::State::Reconnecting));
 }
@@ -305,6 +344,9 @@ void BidiChatTab::updateState()
             text = hasServer ? tr("Not in the room. Press Join to chat on %1.").arg(target)
                              : tr("Waiting for a server: the bundled one is starting, or connect to one above.");
         }
+        if (const int unsent = m_session->unacknowledged())
+            text += QLatin1Char(' ') + (unsent == 1 ? tr("Your unsent line goes out when you join.")
+                                                    : tr("Your %1 unsent lines go out when you join.").arg(unsent));
         break;
     case State::Connecting:
         badge->setState(tr("JOINING"), StatusBadge::Tone::Busy);

@@ -32,7 +32,7 @@ public:
     ~BidiChatTab() override;
 
     void saveSettings(QSettings& settings) const override;
-    void restoreSettings(const QSettings& settings) override;
+    void restoreSettings(QSettings& settings) override;
 
     ChatSession* session() const { return m_session; }
     ChatMessagesModel* messages() const { return m_messages; }
@@ -43,7 +43,8 @@ public:
     void leaveRoom();
     // Sends what the message box holds; false (with a notice, text kept) when it cannot.
     bool sendEnteredText();
-    void resendRefused();
+    // Sends again what waits for it: refused lines, and those kept from the last run.
+    void resendHeld();
 
     // The OS user name: $USER, else the home directory's name.
     static QString defaultName();

@@ -183,7 +183,7 @@ void ChatBubbleDelegate::paint(QPainter* painter, const QStyleOptionViewItem& op
     if (!l.own && fill == palette.color(QPalette::Base))
         fill = palette.color(QPalette::Midlight);
     QColor border = selected ? palette.color(QPalette::Highlight) : fill.darker(115);
-    if (delivery == ChatLine::Delivery::Refused || delivery == ChatLine::Delivery::NotSent)
+    if (ChatMessagesModel::waitsForResend(delivery) || delivery == ChatLine::Delivery::NotSent)
         border = QColor(0xc6, 0x28, 0x28);
     QPainterPath path;
     path.addRoundedRect(QRectF(l.bubbleRect).adjusted(0.5, 0.5, -0.5, -0.5), kRadius, kRadius);
@@ -202,7 +202,7 @@ void ChatBubbleDelegate::paint(QPainter* painter, const QStyleOptionViewItem& op
         QColor mark = text;
         if (delivery == ChatLine::Delivery::Delivered)
             mark = QColor(0x2e, 0x7d, 0x32);
-        else if (delivery == ChatLine::Delivery::Refused || delivery == ChatLine::Delivery::NotSent)
+        else if (ChatMessagesModel::waitsForResend(delivery) || delivery == ChatLine::Delivery::NotSent)
             mark = QColor(0xc6, 0x28, 0x28);
         else
             mark.setAlphaF(0.6f);

@@ -22,6 +22,7 @@ QString ChatMessagesModel::deliveryText(ChatLine::Delivery delivery)
     case ChatLine::Delivery::Delivered: return tr("✓ delivered");
     case ChatLine::Delivery::Refused: return tr("⚠ refused");
     case ChatLine::Delivery::NotSent: return tr("not sent yet");
+    case ChatLine::Delivery::Kept: return tr("⚠ not sent");
     }
     return {};
 }
@@ -63,6 +64,9 @@ QVariant ChatMessagesModel::data(const QModelIndex& index, int role) const
             parts << tr("Delivery: %1").arg(deliveryText(l.delivery));
             if (l.delivery == ChatLine::Delivery::Refused)
                 parts << tr("The server said: %1").arg(l.error) << tr("Double-click or press Resend to send it again.");
+            else if (l.delivery == ChatLine::Delivery::Kept)
+                parts << tr("Written before Streamlab last quit; the server never acknowledged it.")
+                      << tr("Double-click or press Resend to send it.");
         }
         if (!l.clientId.isEmpty())
             parts << tr("Client id %1").arg(l.clientId);
@@ -135,11 +139,16 @@ int ChatMessagesModel::rowForClientId(const QString& clientId) const
     return -1;
 }
 
-QStringList ChatMessagesModel::refusedClientIds() const
+bool ChatMessagesModel::waitsForResend(ChatLine::Delivery delivery)
+{
+    return delivery == ChatLine::Delivery::Refused || delivery == ChatLine::Delivery::Kept;
+}
+
+QStringList ChatMessagesModel::resendableClientIds() const
 {
     QStringList ids;
     for (const ChatLine& l : m_lines)
-        if (l.own && l.delivery == ChatLine::Delivery::Refused)
+        if (l.own && waitsForResend(l.delivery))
             ids.append(l.clientId);
     return ids;
 }

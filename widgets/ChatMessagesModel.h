@@ -62,10 +62,12 @@ public:
 
     const ChatLine& line(int row) const { return m_lines.at(row); }
     int rowForClientId(const QString& clientId) const;
-    // Own lines the server refused, oldest first (for "resend").
-    QStringList refusedClientIds() const;
+    // Own lines that go out only on Resend (refused by the server, or kept
+    // from an earlier run), oldest first.
+    QStringList resendableClientIds() const;
 
     static QString deliveryText(ChatLine::Delivery delivery);
+    static bool waitsForResend(ChatLine::Delivery delivery);
 
 private:
     int firstUnconfirmedRow() const;

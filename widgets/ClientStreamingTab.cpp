@@ -178,7 +178,7 @@ void ClientStreamingTab::saveSettings(QSettings& settings) const
     settings.setValue(QStringLiteral("clientStreaming/pending/modifiedMs"), m_pending.modifiedMs);
 }
 
-void ClientStreamingTab::restoreSettings(const QSettings& settings)
+void ClientStreamingTab::restoreSettings(QSettings& settings)
 {
     m_lastFolder = settings.value(QStringLiteral("clientStreaming/lastFolder")).toString();
     m_ui->chunkSpin->setValue(settings.value(QStringLiteral("clientStreaming/chunkKiB"), UploadCall::kDefaultChunkSize / 1024).toInt());

@@ -33,7 +33,7 @@ public:
     ~ClientStreamingTab() override;
 
     void saveSettings(QSettings& settings) const override;
-    void restoreSettings(const QSettings& settings) override;
+    void restoreSettings(QSettings& settings) override;
     // Below the width the form and the progress side by side need, they
     // stack, as do the timeline and the stored uploads.
     void arrangeForWidth(int width) override;

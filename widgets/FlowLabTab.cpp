@@ -545,7 +545,7 @@ void FlowLabTab::saveSettings(QSettings& settings) const
     settings.setValue(QStringLiteral("flowlab/splitter"), m_ui->splitter->saveState());
 }
 
-void FlowLabTab::restoreSettings(const QSettings& settings)
+void FlowLabTab::restoreSettings(QSettings& settings)
 {
     FlowSettings s;
     s.scenario = settings.value(QStringLiteral("flowlab/scenario")).toString() == QLatin1String("B") ? FlowScenario::ClientToServer

@@ -39,7 +39,7 @@ public:
     ~FlowLabTab() override;
 
     void saveSettings(QSettings& settings) const override;
-    void restoreSettings(const QSettings& settings) override;
+    void restoreSettings(QSettings& settings) override;
 
     static QList<FlowPreset> presets();
     // Sets the controls to the preset and starts a run (what its button does).

@@ -203,7 +203,7 @@ void ServerStreamingTab::saveSettings(QSettings& settings) const
     settings.setValue(kPrefix + QStringLiteral("exportDir"), m_exportDir);
 }
 
-void ServerStreamingTab::restoreSettings(const QSettings& settings)
+void ServerStreamingTab::restoreSettings(QSettings& settings)
 {
     m_ui->afterEdit->setText(settings.value(kPrefix + QStringLiteral("after"), QString::fromLatin1(kDefaultAfter)).toString());
     const QStringList unchecked = settings.value(kPrefix + QStringLiteral("uncheckedTypes")).toStringList();

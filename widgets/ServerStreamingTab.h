@@ -33,7 +33,7 @@ public:
     ~ServerStreamingTab() override;
 
     void saveSettings(QSettings& settings) const override;
-    void restoreSettings(const QSettings& settings) override;
+    void restoreSettings(QSettings& settings) override;
 
     EventStream* stream() const { return m_stream; }
     EventTableModel* model() const { return m_model; }

@@ -52,7 +52,7 @@ void UnaryTab::saveSettings(QSettings& settings) const
     settings.setValue(QStringLiteral("unary/splitter"), m_ui->splitter->saveState());
 }
 
-void UnaryTab::restoreSettings(const QSettings& settings)
+void UnaryTab::restoreSettings(QSettings& settings)
 {
     m_ui->deadlineSpin->setValue(settings.value(QStringLiteral("unary/deadlineMs"), 2000).toInt());
     m_ui->idEdit->setText(settings.value(QStringLiteral("unary/lastId"), QStringLiteral("42")).toString());

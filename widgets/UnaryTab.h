@@ -24,7 +24,7 @@ public:
     ~UnaryTab() override;
 
     void saveSettings(QSettings& settings) const override;
-    void restoreSettings(const QSettings& settings) override;
+    void restoreSettings(QSettings& settings) override;
     UserLookup* lookup() const { return m_lookup; }
     // Starts a lookup of what the id field holds (what Enter does).
     void lookUpEnteredId();

@@ -3,10 +3,13 @@
 // unicode and emoji exact, bad input refused before sending, the rate limit
 // shown per line with others unaffected, history replayed on join, leave as a
 // half-close ending OK, a non-reading participant not holding the others
-// back (< 100 ms delivery), and a server restart losing and duplicating nothing.
+// back (< 100 ms delivery), a server restart losing and duplicating nothing,
+// and the unsent lines of an earlier run going out once, on Resend.
 
 #include "ChatSession.h"
 #include "Connection.h"
+#include "ChatRoom.h"
+#include "ServerState.h"
 #include "TestServer.h"
 #include "streaming_examples.grpc.pb.h"
 
@@ -190,6 +193,7 @@ private Q_SLOTS:
     void leaveHalfClosesAndEndsOk();
     void silentParticipantDoesNotHoldTheRoomBack();
     void serverRestartLosesAndDuplicatesNothing();
+    void unsentLinesOfAnEarlierRunGoOutOnceOnResend();
     void backoffDoublesToTheCap();
 };
 
@@ -628,6 +632,86 @@ void TestChatSession::serverRestartLosesAndDuplicatesNothing()
     }));
     qInfo("calls: ada %d, bob %d; duplicates dropped: ada %d, bob %d", ada.session->callsStarted(), bob.session->callsStarted(),
           ada.session->duplicatesDropped(), bob.session->duplicatesDropped());
+}
+
+void TestChatSession::unsentLinesOfAnEarlierRunGoOutOnceOnResend()
+{
+    // What the chat tab keeps when the app quits with lines the room does not
+    // have: one the server had stored (its ACK was lost with the app) and
+    // one it never got. The next run shows both and sends them on Resend.
+    TestServer server;
+    QVERIFY(server.start());
+    Peer ada(server.address()), watcher(server.address());
+    QVERIFY(ada.joinAs(QStringLiteral("ada")) && watcher.joinAs(QStringLiteral("watcher")));
+    QVERIFY(waitJoined(ada) && waitJoined(watcher));
+    const QString storedId = ada.session->send(QStringLiteral("stored, ACK lost"));
+    QTRY_VERIFY_WITH_TIMEOUT(ada.delivered(storedId), 5000);
+    QVERIFY(ada.session->unsentLines().isEmpty());
+    const quint64 seqBefore = server.state()->chat->lastSeq();
+
+    QList<ChatSession::PendingLine> kept;
+    kept.append({storedId, QStringLiteral("stored, ACK lost"), 1700000000000LL});
+    kept.append({ChatSession::newClientId(), QStringLiteral("never reached the server ✉️"), 1700000001000LL});
+    // What could not be sent is not taken: no id, empty, over the limit.
+    kept.append({QString(), QStringLiteral("no id"), 0});
+    kept.append({ChatSession::newClientId(), QStringLiteral("   "), 0});
+    kept.append({ChatSession::newClientId(), QString(ChatSession::kMaxTextBytes + 1, QLatin1Char('x')), 0});
+
+    Peer next(server.address());
+    QSignalSpy shown(next.session.get(), &ChatSession::lineSent);
+    QCOMPARE(next.session->restoreUnsent(kept), 2);
+    QCOMPARE(next.session->restoreUnsent(kept), 0);   // known already
+    QCOMPARE(shown.size(), 2);
+    for (const QList<QVariant>& args : std::as_const(shown)) {
+        const auto line = args.first().value<ChatLine>();
+        QVERIFY(line.own);
+        QCOMPARE(line.delivery, ChatLine::Delivery::Kept);
+    }
+    // Still unsent (a quit now keeps them again), in the order written; none is sent by joining.
+    QCOMPARE(next.session->unsentLines().size(), 2);
+    QCOMPARE(next.session->unsentLines().at(1).text, QStringLiteral("never reached the server ✉️"));
+    QCOMPARE(next.session->unsentLines().at(1).timeMs, 1700000001000LL);
+    QString error;
+    QVERIFY(!next.session->resend(kept.at(1).clientId, &error));   // offline
+    QVERIFY(!error.isEmpty());
+    QVERIFY(next.joinAs(QStringLiteral("ada")));
+    QVERIFY(waitJoined(next));
+    QTest::qWait(200);
+    QCOMPARE(server.state()->chat->lastSeq(), seqBefore);
+    QCOMPARE(next.session->unacknowledged(), 0);
+    // The history replayed the stored one: it is ours, and nothing to send again.
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(next.lines.cbegin(), next.lines.cend(), [&](const ChatLine& l) {
+        return l.kind == ChatLine::Kind::Chat && l.clientId == storedId && l.own;
+    }), 5000);
+    QCOMPARE(next.session->unsentLines().size(), 1);
+    QVERIFY(!next.session->resend(storedId));
+
+    QVERIFY(next.session->resend(kept.at(1).clientId, &error));
+    QTRY_VERIFY_WITH_TIMEOUT(next.delivered(kept.at(1).clientId), 5000);
+    QVERIFY(next.session->unsentLines().isEmpty());
+    // The room stored one new line; the watcher saw each line once.
+    QCOMPARE(server.state()->chat->lastSeq(), seqBefore + 1);
+    QTRY_COMPARE_WITH_TIMEOUT(watcher.countText(QStringLiteral("never reached the server ✉️")), 1, 5000);
+    QCOMPARE(watcher.countText(QStringLiteral("stored, ACK lost")), 1);
+
+    // A kept line the server had stored, resent before the history shows it
+    // (Resend pressed as soon as Join is): acknowledged with its first seq,
+    // not repeated.
+    Peer third(server.address());
+    QCOMPARE(third.session->restoreUnsent({{storedId, QStringLiteral("stored, ACK lost"), 1700000000000LL}}), 1);
+    QVERIFY(third.joinAs(QStringLiteral("ada")));
+    QVERIFY(third.session->resend(storedId, &error));
+    QTRY_VERIFY_WITH_TIMEOUT(third.delivered(storedId), 5000);
+    QCOMPARE(third.delivery.value(storedId).seq, ada.delivery.value(storedId).seq);
+    QCOMPARE(server.state()->chat->lastSeq(), seqBefore + 1);
+    QCOMPARE(watcher.countText(QStringLiteral("stored, ACK lost")), 1);
+
+    for (Peer* peer : {&next, &ada, &watcher, &third})
+        peer->session->leave();
+    QTRY_VERIFY_WITH_TIMEOUT(next.session->state() == ChatSession::State::Offline && ada.session->state() == ChatSession::State::Offline
+                                 && watcher.session->state() == ChatSession::State::Offline
+                                 && third.session->state() == ChatSession::State::Offline,
+                             10000);
 }
 
 void TestChatSession::backoffDoublesToTheCap()

@@ -2,7 +2,8 @@
 // name, Join, Enter sends and Shift+Enter makes a new line, own lines marked
 // delivered, another participant's lines and presence, empty and too-long
 // messages refused with a message and the text kept, the rate limit's refusal
-// shown and resent, Leave, the remembered name. And the messages model on its
+// shown and resent, Leave, the remembered name, and lines the server never
+// acknowledged kept across quitting the app. And the messages model on its
 // own, under QAbstractItemModelTester.
 #include "BidiChatTab.h"
 #include "CallTimelineModel.h"
@@ -96,6 +97,7 @@ private Q_SLOTS:
     void rateLimitRefusalIsShownAndResent();
     void leaveEndsTheCallOk();
     void nameIsRemembered();
+    void unsentLinesAndTheDraftSurviveQuitting();
 
 private:
     std::unique_ptr<test::TestServer> m_server;
@@ -148,7 +150,7 @@ void TestBidiChatTab::modelKeepsRoomOrderAndMatchesOwnLines()
     refused.delivery = ChatLine::Delivery::Refused;
     refused.error = QStringLiteral("rate limit: slow down");
     model.applyDelivery({refused});
-    QCOMPARE(model.refusedClientIds(), QStringList({"c"}));
+    QCOMPARE(model.resendableClientIds(), QStringList({"c"}));
     QCOMPARE(model.index(5).data(ChatMessagesModel::ErrorRole).toString(), QStringLiteral("rate limit: slow down"));
     QVERIFY(model.index(5).data(Qt::ToolTipRole).toString().contains(QStringLiteral("rate limit")));
 
@@ -344,7 +346,7 @@ void TestBidiChatTab::rateLimitRefusalIsShownAndResent()
         edit->setPlainText(flood.last());
         QTest::keyClick(edit, Qt::Key_Return);
     }
-    QTRY_VERIFY_WITH_TIMEOUT(!m_tab->messages()->refusedClientIds().isEmpty(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_tab->messages()->resendableClientIds().isEmpty(), 5000);
     QTRY_VERIFY_WITH_TIMEOUT(std::all_of(flood.cbegin(), flood.cend(), [&](const QString& text) {
                                  const auto d = deliveryOf(text);
                                  return d == ChatLine::Delivery::Delivered || d == ChatLine::Delivery::Refused;
@@ -354,14 +356,14 @@ void TestBidiChatTab::rateLimitRefusalIsShownAndResent()
     QVERIFY2(notice->text().contains(QStringLiteral("rate limit")), qPrintable(notice->text()));
     auto* resend = child<QPushButton>("resendButton");
     QVERIFY(resend->isVisible() && resend->isEnabled());
-    const int refused = int(m_tab->messages()->refusedClientIds().size());
+    const int refused = int(m_tab->messages()->resendableClientIds().size());
     QVERIFY(resend->text().contains(QString::number(refused)));
     QCOMPARE(m_tab->session()->state(), ChatSession::State::Joined);   // the call goes on
 
     // Resend until the limit lets them through: each goes with its own id
     // again, and ends up delivered exactly once.
     QTRY_VERIFY_WITH_TIMEOUT(([&] {
-                                 if (!m_tab->messages()->refusedClientIds().isEmpty())
+                                 if (!m_tab->messages()->resendableClientIds().isEmpty())
                                      resend->click();
                                  return std::all_of(flood.cbegin(), flood.cend(), [&](const QString& text) {
                                      return deliveryOf(text) == ChatLine::Delivery::Delivered;
@@ -401,6 +403,109 @@ void TestBidiChatTab::nameIsRemembered()
     BidiChatTab fresh(&m_connection);
     fresh.restoreSettings(settings);
     QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("nameEdit"))->text(), QStringLiteral("Zoë the second"));
+}
+
+void TestBidiChatTab::unsentLinesAndTheDraftSurviveQuitting()
+{
+    // A server that goes away while we are in its room: a line written then
+    // waits, unacknowledged, and the app quits with it and a half-typed one.
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("streamlab.ini"));
+    const QString unsentText = QStringLiteral("written while the server was gone 📮");
+    QString unsentId;
+    {
+        test::TestServer doomed;
+        QVERIFY(doomed.start());
+        Connection connection;
+        QString error;
+        QVERIFY(connection.connectTo(QString::fromStdString(doomed.address()), &error));
+        BidiChatTab before(&connection);
+        before.findChild<QLineEdit*>(QStringLiteral("nameEdit"))->setText(QStringLiteral("keeper"));
+        before.joinRoom();
+        QTRY_COMPARE_WITH_TIMEOUT(before.session()->state(), ChatSession::State::Joined, 10000);
+        doomed.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(before.session()->state(), ChatSession::State::Reconnecting, 10000);
+        unsentId = before.session()->send(unsentText, &error);
+        QVERIFY2(!unsentId.isEmpty(), qPrintable(error));
+        before.findChild<QPlainTextEdit*>(QStringLiteral("messageEdit"))->setPlainText(QStringLiteral("half a thou"));
+        QSettings settings(file, QSettings::IniFormat);
+        before.saveSettings(settings);
+    }   // the app quits: the tab, its session and its call are gone
+
+    QSettings settings(file, QSettings::IniFormat);
+    BidiChatTab after(&m_connection);
+    after.resize(900, 700);
+    after.show();
+    after.restoreSettings(settings);
+    QCOMPARE(after.findChild<QPlainTextEdit*>(QStringLiteral("messageEdit"))->toPlainText(), QStringLiteral("half a thou"));
+    // Shown at once as an own line that did not go out, and said so.
+    QCOMPARE(after.messages()->rowCount(), 1);
+    const ChatLine shown = after.messages()->line(0);
+    QCOMPARE(shown.text, unsentText);
+    QCOMPARE(shown.clientId, unsentId);
+    QVERIFY(shown.own);
+    QCOMPARE(shown.delivery, ChatLine::Delivery::Kept);
+    auto* notice = after.findChild<QLabel*>(QStringLiteral("noticeLabel"));
+    QVERIFY2(notice->isVisible() && notice->text().contains(QStringLiteral("did not reach the room")), qPrintable(notice->text()));
+    auto* resend = after.findChild<QPushButton*>(QStringLiteral("resendButton"));
+    QVERIFY(resend->isVisible());
+    QVERIFY(!resend->isEnabled());   // not in the room yet
+    QCOMPARE(resend->text(), QStringLiteral("&Resend (1)"));
+    // Taken out of the settings: another copy of the app started from them
+    // does not get the same lines (the settings file is per user, shared).
+    QVERIFY(!settings.contains(QStringLiteral("bidi/unsent")));
+    QVERIFY(!settings.contains(QStringLiteral("bidi/draft")));
+    {
+        QSettings shared(file, QSettings::IniFormat);
+        BidiChatTab secondCopy(&m_connection);
+        secondCopy.restoreSettings(shared);
+        QCOMPARE(secondCopy.messages()->rowCount(), 0);
+        QVERIFY(secondCopy.findChild<QPlainTextEdit*>(QStringLiteral("messageEdit"))->toPlainText().isEmpty());
+    }
+
+    // Joining does not send it by itself (the user may have come back under
+    // another name); Resend sends it, once, under its own id.
+    after.findChild<QLineEdit*>(QStringLiteral("nameEdit"))->setText(QStringLiteral("keeper"));
+    after.joinRoom();
+    QTRY_COMPARE_WITH_TIMEOUT(after.session()->state(), ChatSession::State::Joined, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(resend->isEnabled(), 5000);
+    QCOMPARE(after.messages()->line(int(texts(*after.messages()).indexOf(unsentText))).delivery, ChatLine::Delivery::Kept);
+    resend->click();
+    QTRY_VERIFY_WITH_TIMEOUT(after.messages()->line(int(texts(*after.messages()).indexOf(unsentText))).seq > 0, 5000);
+    QCOMPARE(int(texts(*after.messages()).count(unsentText)), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(after.messages()->line(int(texts(*after.messages()).indexOf(unsentText))).delivery,
+                              ChatLine::Delivery::Delivered, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!resend->isVisible(), 5000);
+    // Nothing is left to keep: the next save has no unsent line.
+    {
+        QSettings saved(file, QSettings::IniFormat);
+        after.saveSettings(saved);
+    }
+    QCOMPARE(QSettings(file, QSettings::IniFormat).value(QStringLiteral("bidi/unsent")).toString(), QStringLiteral("[]"));
+    after.leaveRoom();
+    QTRY_COMPARE_WITH_TIMEOUT(after.session()->state(), ChatSession::State::Offline, 10000);
+
+    // A kept line the room has after all (the app quit between the server
+    // storing it and its ACK): the history shows it delivered on joining,
+    // and Resend has nothing left to offer.
+    {
+        QSettings ackLost(dir.filePath(QStringLiteral("ack-lost.ini")), QSettings::IniFormat);
+        ackLost.setValue(QStringLiteral("bidi/unsent"),
+                         QStringLiteral("[{\"id\":\"%1\",\"text\":\"%2\",\"timeMs\":1700000000000}]").arg(unsentId, unsentText));
+        BidiChatTab third(&m_connection);
+        third.restoreSettings(ackLost);
+        auto* thirdResend = third.findChild<QPushButton*>(QStringLiteral("resendButton"));
+        QCOMPARE(thirdResend->text(), QStringLiteral("&Resend (1)"));
+        third.findChild<QLineEdit*>(QStringLiteral("nameEdit"))->setText(QStringLiteral("keeper"));
+        third.joinRoom();
+        QTRY_COMPARE_WITH_TIMEOUT(third.messages()->line(int(texts(*third.messages()).indexOf(unsentText))).delivery,
+                                  ChatLine::Delivery::Delivered, 10000);
+        QCOMPARE(int(texts(*third.messages()).count(unsentText)), 1);
+        QVERIFY(thirdResend->isHidden());
+        QVERIFY(third.session()->unsentLines().isEmpty());
+        third.leaveRoom();
+        QTRY_COMPARE_WITH_TIMEOUT(third.session()->state(), ChatSession::State::Offline, 10000);
+    }
 }
 
 QTEST_MAIN(TestBidiChatTab)

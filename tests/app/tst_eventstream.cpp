@@ -165,10 +165,13 @@ void TestEventStream::cancelStopsServerProducer()
     const quint64 sentAtEnd = state->stats.eventsSent.load();
     const quint64 generatedAtEnd = state->live->generated();
     // ...and nothing more is produced for us: at 400 events/s a producer
-    // still running would send ~120 more in this window.
+    // still running would make ~120 more in this window. One event may have
+    // been on its way into the store when the last follower left (LiveEvents
+    // checks for followers, then appends outside its lock): at most one.
     QTest::qWait(300);
     QCOMPARE(state->stats.eventsSent.load(), sentAtEnd);
-    QCOMPARE(state->live->generated(), generatedAtEnd);
+    QVERIFY2(state->live->generated() <= generatedAtEnd + 1,
+             qPrintable(QStringLiteral("%1 events made after the last follower left").arg(state->live->generated() - generatedAtEnd)));
     // What the server sent beyond what we read is bounded by the stream window.
     QVERIFY(sentAtEnd >= quint64(c.rows.size()));
 }

@@ -15,7 +15,9 @@
 // backoff (0.5 s doubling to 8 s), re-joins with after_seq = the last seq it
 // saw (so the server replays what was missed), and re-sends the lines not
 // acknowledged; the server de-duplicates by client id and this side drops
-// any line whose seq it has seen already.
+// any line whose seq it has seen already. Quitting the app loses nothing
+// either: unsentLines() is what the chat tab keeps, restoreUnsent() takes
+// it back on the next start.
 //
 // Delivery to the GUI is batched: whatever the reactor received since the
 // GUI last looked is taken in one go, when the GUI thread is free (one wake-up

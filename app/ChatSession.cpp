@@ -694,10 +694,13 @@ void ChatSession::drain()
             m_lastSeq = line.seq;
             if (m_ownIds.contains(line.clientId)) {
                 line.own = true;
-                m_held.remove(line.clientId);   // a kept line the server had stored: nothing to send again
                 const bool pending = std::any_of(m_outgoing.cbegin(), m_outgoing.cend(),
                                                  [&](const PendingLine& out) { return out.clientId == line.clientId; });
                 line.delivery = pending ? ChatLine::Delivery::Sending : ChatLine::Delivery::Delivered;
+                // A kept line the server had stored (its ACK lost with the
+                // app): delivered after all, nothing to send again.
+                if (m_held.remove(line.clientId))
+                    delivery.append(line);
             }
             if (line.replayed)
                 ++m_replayedThisCall;

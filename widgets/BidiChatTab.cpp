@@ -104,12 +104,6 @@ BidiChatTab::BidiChatTab(Connection* connection, QWidget* parent)
                        true);
         updateResendButton();
     });
-    // A kept line the room turns out to have (its ACK was lost) comes back
-    // as delivered: Resend has one line less to offer.
-    connect(m_session, &ChatSession::linesArrived, this, [this] {
-        if (!m_ui->resendButton->isHidden())
-            updateResendButton();
-    });
     connect(m_session, &ChatSession::reconnectScheduled, this, [this](int attempt, int delayMs, const CallStatus& why) {
         m_reconnectAttempt = attempt;
         m_reconnectAtMs = QDateTime::currentMSecsSinceEpoch() + delayMs;
@@ -164,7 +158,7 @@ void BidiChatTab::saveSettings(QSettings& settings) const
     for (const ChatSession::PendingLine& line : m_session->unsentLines())
         unsent.append(QJsonObject{{QStringLiteral("id"), line.clientId},
                                   {QStringLiteral("text"), line.text},
-                                  {QStringLiteral("timeMs"), double(line.timeMs)}});
+                                  {QStringLiteral("timeMs"), line.timeMs}});
     settings.setValue(QStringLiteral("bidi/unsent"), QString::fromUtf8(QJsonDocument(unsent).toJson(QJsonDocument::Compact)));
 }
 
@@ -180,7 +174,7 @@ void BidiChatTab::restoreSettings(QSettings& settings)
     for (const QJsonValue& entry : saved) {
         const QJsonObject line = entry.toObject();
         unsent.append({line.value(QStringLiteral("id")).toString(), line.value(QStringLiteral("text")).toString(),
-                       qint64(line.value(QStringLiteral("timeMs")).toDouble())});
+                       line.value(QStringLiteral("timeMs")).toInteger()});
     }
     // Taken, not shared: a second copy of the app started from the same
     // settings does not show (and offer to send) the same lines or draft.

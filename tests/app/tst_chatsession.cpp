@@ -683,6 +683,7 @@ void TestChatSession::unsentLinesOfAnEarlierRunGoOutOnceOnResend()
     QTRY_VERIFY_WITH_TIMEOUT(std::any_of(next.lines.cbegin(), next.lines.cend(), [&](const ChatLine& l) {
         return l.kind == ChatLine::Kind::Chat && l.clientId == storedId && l.own;
     }), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(next.delivered(storedId), 5000);   // said through deliveryChanged
     QCOMPARE(next.session->unsentLines().size(), 1);
     QVERIFY(!next.session->resend(storedId));
 

@@ -506,6 +506,18 @@ void TestBidiChatTab::unsentLinesAndTheDraftSurviveQuitting()
         third.leaveRoom();
         QTRY_COMPARE_WITH_TIMEOUT(third.session()->state(), ChatSession::State::Offline, 10000);
     }
+
+    // A settings file edited by hand or cut short: nothing is restored, nothing is said.
+    for (const QString& broken : {QStringLiteral("not json"), QStringLiteral("[{\"id\":"), QStringLiteral("{\"id\":\"x\"}"),
+                                  QStringLiteral("[{\"text\":\"no id\"},{\"id\":\"y\",\"text\":\"\"}]")}) {
+        QSettings edited(dir.filePath(QStringLiteral("edited.ini")), QSettings::IniFormat);
+        edited.setValue(QStringLiteral("bidi/unsent"), broken);
+        BidiChatTab fourth(&m_connection);
+        fourth.restoreSettings(edited);
+        QCOMPARE(fourth.messages()->rowCount(), 0);
+        QVERIFY(fourth.findChild<QLabel*>(QStringLiteral("noticeLabel"))->text().isEmpty());
+        QVERIFY(fourth.findChild<QPushButton*>(QStringLiteral("resendButton"))->isHidden());
+    }
 }
 
 QTEST_MAIN(TestBidiChatTab)

@@ -738,8 +738,11 @@ void FlowLabCall::stop()
 {
     if (!m_shared || !active())
         return;
-    cancel();
+    // Mark the run as stopping before anything is cancelled: otherwise the
+    // figures stream, ended by the server once the flow is cancelled, can
+    // report itself as a failure first and the user's Stop shows as CANCELLED.
     m_shared->stopRun(QString());
+    cancel();
 }
 
 QString FlowLabCall::endReason() const

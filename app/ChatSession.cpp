@@ -588,6 +588,13 @@ int ChatSession::restoreUnsent(const QList<PendingLine>& lines)
     return taken;
 }
 
+void ChatSession::recognizeOwnIds(const QStringList& clientIds)
+{
+    for (const QString& id : clientIds)
+        if (!id.isEmpty())
+            m_ownIds.insert(id);
+}
+
 void ChatSession::enqueue(const PendingLine& out)
 {
     Message chat;

@@ -107,6 +107,11 @@ public:
     // that cannot be sent (no id, empty, too long) or are known already are
     // skipped. Returns how many were taken.
     int restoreUnsent(const QList<PendingLine>& lines);
+    // Ids of own lines an earlier run of the app wrote and the room stored:
+    // the history replayed on joining shows them as own (delivered), not as
+    // another participant's. Ownership is by client id, and the ids of a
+    // run are otherwise forgotten with it.
+    void recognizeOwnIds(const QStringList& clientIds);
 
     State state() const { return m_state; }
     QString user() const { return m_user; }

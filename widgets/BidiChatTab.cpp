@@ -25,6 +25,12 @@
 
 namespace streamlab {
 
+namespace {
+// Own lines whose ids are kept across a restart: the bundled server replays
+// its last 100; another server may keep more.
+constexpr int kRememberedOwnLines = 1000;
+}
+
 BidiChatTab::BidiChatTab(Connection* connection, QWidget* parent)
     : LabTab(parent), m_ui(std::make_unique<Ui::BidiChatTab>()), m_connection(connection),
       m_session(new ChatSession(connection, this)), m_messages(new ChatMessagesModel(this)),
@@ -160,6 +166,9 @@ void BidiChatTab::saveSettings(QSettings& settings) const
                                   {QStringLiteral("text"), line.text},
                                   {QStringLiteral("timeMs"), line.timeMs}});
     settings.setValue(QStringLiteral("bidi/unsent"), QString::fromUtf8(QJsonDocument(unsent).toJson(QJsonDocument::Compact)));
+    // And which of the room's lines are ours: after a restart the replayed
+    // history still shows them as "(you)".
+    settings.setValue(QStringLiteral("bidi/ownIds"), m_messages->storedOwnClientIds(kRememberedOwnLines));
 }
 
 void BidiChatTab::restoreSettings(QSettings& settings)
@@ -178,9 +187,12 @@ void BidiChatTab::restoreSettings(QSettings& settings)
     }
     // Taken, not shared: a second copy of the app started from the same
     // settings does not show (and offer to send) the same lines or draft.
+    const QStringList ownIds = settings.value(QStringLiteral("bidi/ownIds")).toStringList();
     settings.remove(QStringLiteral("bidi/unsent"));
     settings.remove(QStringLiteral("bidi/draft"));
+    settings.remove(QStringLiteral("bidi/ownIds"));
     const int restored = m_session->restoreUnsent(unsent);
+    m_session->recognizeOwnIds(ownIds);
     if (restored > 0)
         showNotice(restored == 1 ? tr("A line written before Streamlab last quit did not reach the room. "
                                       "Join, then press Resend to send it.")

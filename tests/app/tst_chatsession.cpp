@@ -420,6 +420,23 @@ void TestChatSession::historyIsReplayedOnJoin()
     QVERIFY(firstJoin != late.lines.cend());
     QCOMPARE(int(firstJoin - late.lines.cbegin()), 3);
     QCOMPARE(late.session->lastSeq(), ada.session->lastSeq());
+
+    // Ada's app restarted, knowing two of her ids from its last run: those
+    // lines come back as her own, delivered; the third was not kept, so it
+    // shows as anyone's would.
+    Peer again(server.address());
+    again.session->recognizeOwnIds({ids.at(0), QString(), ids.at(1)});
+    QVERIFY(again.joinAs(QStringLiteral("ada")));
+    QVERIFY(waitJoined(again));
+    QTRY_COMPARE_WITH_TIMEOUT(int(again.chat().size()), 3, 5000);
+    for (int i = 0; i < 2; ++i) {
+        QVERIFY(again.chat().at(i).own);
+        QCOMPARE(again.chat().at(i).clientId, ids.at(i));
+        QCOMPARE(again.chat().at(i).delivery, ChatLine::Delivery::Delivered);
+    }
+    QVERIFY(!again.chat().at(2).own);
+    QVERIFY(again.delivery.isEmpty());   // nothing was waiting: no delivery to report
+    QVERIFY(again.session->unsentLines().isEmpty());
 }
 
 void TestChatSession::leaveHalfClosesAndEndsOk()

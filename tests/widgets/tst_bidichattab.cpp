@@ -98,6 +98,7 @@ private Q_SLOTS:
     void leaveEndsTheCallOk();
     void nameIsRemembered();
     void unsentLinesAndTheDraftSurviveQuitting();
+    void ownLinesStayOwnAfterARestart();
 
 private:
     std::unique_ptr<test::TestServer> m_server;
@@ -163,6 +164,9 @@ void TestBidiChatTab::modelKeepsRoomOrderAndMatchesOwnLines()
     gapAck.seq = 9;
     model.applyDelivery({gapAck});
     QCOMPARE(texts(model), QStringList({"one", "two", "mine B", "three", "mine A", "four", "gap", "too fast"}));
+    // What a restart needs to know as ours: own lines the room stored (not the refused one), newest kept.
+    QCOMPARE(model.storedOwnClientIds(10), QStringList({"b", "a", "d"}));
+    QCOMPARE(model.storedOwnClientIds(2), QStringList({"a", "d"}));
 
     // Presence and notes are rows too.
     ChatLine joined;
@@ -518,6 +522,50 @@ void TestBidiChatTab::unsentLinesAndTheDraftSurviveQuitting()
         QVERIFY(fourth.findChild<QLabel*>(QStringLiteral("noticeLabel"))->text().isEmpty());
         QVERIFY(fourth.findChild<QPushButton*>(QStringLiteral("resendButton"))->isHidden());
     }
+}
+
+void TestBidiChatTab::ownLinesStayOwnAfterARestart()
+{
+    // A copy of the app chats in a room that outlives it (another copy's
+    // server), quits, and is started again: the room's history shows the
+    // lines it wrote as its own, as before the restart.
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("streamlab.ini"));
+    const QString text = QStringLiteral("written before the restart ✍️");
+    QString id;
+    {
+        BidiChatTab before(&m_connection);
+        before.findChild<QLineEdit*>(QStringLiteral("nameEdit"))->setText(QStringLiteral("restarter"));
+        before.joinRoom();
+        QTRY_COMPARE_WITH_TIMEOUT(before.session()->state(), ChatSession::State::Joined, 10000);
+        QString error;
+        id = before.session()->send(text, &error);
+        QVERIFY2(!id.isEmpty(), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(before.messages()->line(before.messages()->rowForClientId(id)).delivery,
+                                  ChatLine::Delivery::Delivered, 5000);
+        QSettings settings(file, QSettings::IniFormat);
+        before.saveSettings(settings);
+        QVERIFY(settings.value(QStringLiteral("bidi/ownIds")).toStringList().contains(id));
+    }
+
+    QSettings settings(file, QSettings::IniFormat);
+    BidiChatTab after(&m_connection);
+    after.restoreSettings(settings);
+    QVERIFY(!settings.contains(QStringLiteral("bidi/ownIds")));   // taken, like the unsent lines
+    after.joinRoom();
+    QTRY_COMPARE_WITH_TIMEOUT(after.session()->state(), ChatSession::State::Joined, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(texts(*after.messages()).contains(text), 5000);
+    const int row = int(texts(*after.messages()).indexOf(text));
+    const ChatLine shown = after.messages()->line(row);
+    QVERIFY(shown.replayed);
+    QVERIFY(shown.own);
+    QCOMPARE(shown.delivery, ChatLine::Delivery::Delivered);
+    const QString display = after.messages()->index(row).data(Qt::DisplayRole).toString();
+    QVERIFY2(display.contains(QStringLiteral("restarter (you)")), qPrintable(display));
+    // Nothing to resend: it is in the room.
+    QVERIFY(!after.findChild<QPushButton*>(QStringLiteral("resendButton"))->isVisible());
+    after.leaveRoom();
+    QTRY_COMPARE_WITH_TIMEOUT(after.session()->state(), ChatSession::State::Offline, 10000);
 }
 
 QTEST_MAIN(TestBidiChatTab)

@@ -590,9 +590,25 @@ int ChatSession::restoreUnsent(const QList<PendingLine>& lines)
 
 void ChatSession::recognizeOwnIds(const QStringList& clientIds)
 {
-    for (const QString& id : clientIds)
-        if (!id.isEmpty())
-            m_ownIds.insert(id);
+    for (const QString& id : clientIds) {
+        if (id.isEmpty() || m_ownIds.contains(id))
+            continue;
+        m_ownIds.insert(id);
+        rememberStored(id);
+    }
+}
+
+QStringList ChatSession::rememberedOwnIds() const
+{
+    return m_storedOwnIds.mid(std::max<qsizetype>(0, m_storedOwnIds.size() - kRememberedOwnIds));
+}
+
+void ChatSession::rememberStored(const QString& clientId)
+{
+    m_storedOwnIds.append(clientId);
+    // Trimmed in batches: a long chat does not shift the list on every line.
+    if (m_storedOwnIds.size() > 2 * kRememberedOwnIds)
+        m_storedOwnIds.erase(m_storedOwnIds.begin(), m_storedOwnIds.end() - kRememberedOwnIds);
 }
 
 void ChatSession::enqueue(const PendingLine& out)
@@ -683,6 +699,7 @@ void ChatSession::drain()
                 m_held.insert(it->clientId, *it);
             } else {
                 line.delivery = ChatLine::Delivery::Delivered;
+                rememberStored(it->clientId);
             }
             m_outgoing.erase(it);
             delivery.append(line);
@@ -706,8 +723,10 @@ void ChatSession::drain()
                 line.delivery = pending ? ChatLine::Delivery::Sending : ChatLine::Delivery::Delivered;
                 // A kept line the server had stored (its ACK lost with the
                 // app): delivered after all, nothing to send again.
-                if (m_held.remove(line.clientId))
+                if (m_held.remove(line.clientId)) {
+                    rememberStored(line.clientId);
                     delivery.append(line);
+                }
             }
             if (line.replayed)
                 ++m_replayedThisCall;

@@ -60,6 +60,9 @@ public:
     static constexpr int kMaxUserBytes = 64;
     static constexpr int kInitialBackoffMs = 500;
     static constexpr int kMaxBackoffMs = 8000;
+    // Own lines a restart still knows as own (rememberedOwnIds): the bundled
+    // server replays its last 100 lines; another server may keep more.
+    static constexpr int kRememberedOwnIds = 1000;
 
     // An own line the server has not acknowledged (or has refused).
     struct PendingLine {
@@ -112,6 +115,10 @@ public:
     // another participant's. Ownership is by client id, and the ids of a
     // run are otherwise forgotten with it.
     void recognizeOwnIds(const QStringList& clientIds);
+    // What the next run needs for that: the ids recognized, then those of
+    // this run's lines the room stored, oldest first; the newest
+    // kRememberedOwnIds of them. Kept whether or not the room was joined.
+    QStringList rememberedOwnIds() const;
 
     State state() const { return m_state; }
     QString user() const { return m_user; }
@@ -153,6 +160,7 @@ private:
     void enqueue(const PendingLine& line);
     // Shows an own line (lineSent) and counts it as ours.
     void showOwnLine(const PendingLine& pending, ChatLine::Delivery delivery);
+    void rememberStored(const QString& clientId);
     ChatLine note(const QString& text) const;
     void onTargetChanged(const QString& target);
 
@@ -163,7 +171,8 @@ private:
     QStringList m_participants;
     QList<PendingLine> m_outgoing;          // not acknowledged, in the order written
     QHash<QString, PendingLine> m_held;     // by client id: refused, or from an earlier run; sent only by resend()
-    QSet<QString> m_ownIds;                 // every id this session made
+    QSet<QString> m_ownIds;                 // every id this session made or recognized
+    QStringList m_storedOwnIds;             // own ids the room stored, oldest first (trimmed by rememberStored)
     std::shared_ptr<ChatCallShared> m_call;         // the call in flight, shared with its reactor
     std::shared_ptr<ChatWake> m_wake;
     QTimer m_backoffTimer;

@@ -25,12 +25,6 @@
 
 namespace streamlab {
 
-namespace {
-// Own lines whose ids are kept across a restart: the bundled server replays
-// its last 100; another server may keep more.
-constexpr int kRememberedOwnLines = 1000;
-}
-
 BidiChatTab::BidiChatTab(Connection* connection, QWidget* parent)
     : LabTab(parent), m_ui(std::make_unique<Ui::BidiChatTab>()), m_connection(connection),
       m_session(new ChatSession(connection, this)), m_messages(new ChatMessagesModel(this)),
@@ -168,7 +162,7 @@ void BidiChatTab::saveSettings(QSettings& settings) const
     settings.setValue(QStringLiteral("bidi/unsent"), QString::fromUtf8(QJsonDocument(unsent).toJson(QJsonDocument::Compact)));
     // And which of the room's lines are ours: after a restart the replayed
     // history still shows them as "(you)".
-    settings.setValue(QStringLiteral("bidi/ownIds"), m_messages->storedOwnClientIds(kRememberedOwnLines));
+    settings.setValue(QStringLiteral("bidi/ownIds"), m_session->rememberedOwnIds());
 }
 
 void BidiChatTab::restoreSettings(QSettings& settings)

@@ -153,15 +153,6 @@ QStringList ChatMessagesModel::resendableClientIds() const
     return ids;
 }
 
-QStringList ChatMessagesModel::storedOwnClientIds(int max) const
-{
-    QStringList ids;
-    for (auto it = m_lines.crbegin(); it != m_lines.crend() && ids.size() < max; ++it)
-        if (it->kind == ChatLine::Kind::Chat && it->own && it->seq > 0 && !it->clientId.isEmpty())
-            ids.prepend(it->clientId);
-    return ids;
-}
-
 void ChatMessagesModel::addSent(const ChatLine& line)
 {
     const int row = int(m_lines.size());

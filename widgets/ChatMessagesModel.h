@@ -65,9 +65,6 @@ public:
     // Own lines that go out only on Resend (refused by the server, or kept
     // from an earlier run), oldest first.
     QStringList resendableClientIds() const;
-    // The ids of the newest `max` own lines the room has stored (seq known),
-    // oldest first: what the next run of the app needs to know them again.
-    QStringList storedOwnClientIds(int max) const;
 
     static QString deliveryText(ChatLine::Delivery delivery);
     static bool waitsForResend(ChatLine::Delivery delivery);

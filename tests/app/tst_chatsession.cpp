@@ -437,6 +437,19 @@ void TestChatSession::historyIsReplayedOnJoin()
     QVERIFY(!again.chat().at(2).own);
     QVERIFY(again.delivery.isEmpty());   // nothing was waiting: no delivery to report
     QVERIFY(again.session->unsentLines().isEmpty());
+    // What each would hand to its next run: the ids it knows the room stored, oldest first.
+    QCOMPARE(ada.session->rememberedOwnIds(), ids);
+    const QString more = again.session->send(QStringLiteral("after the restart"));
+    QTRY_VERIFY_WITH_TIMEOUT(again.delivered(more), 5000);
+    QCOMPARE(again.session->rememberedOwnIds(), QStringList({ids.at(0), ids.at(1), more}));
+
+    // Only the newest kRememberedOwnIds are handed on.
+    ChatSession longChat(&again.connection);
+    QStringList many;
+    for (int i = 0; i < 2 * ChatSession::kRememberedOwnIds + 5; ++i)
+        many << ChatSession::newClientId();
+    longChat.recognizeOwnIds(many);
+    QCOMPARE(longChat.rememberedOwnIds(), many.mid(many.size() - ChatSession::kRememberedOwnIds));
 }
 
 void TestChatSession::leaveHalfClosesAndEndsOk()

@@ -21,6 +21,7 @@
 #include <QListView>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStringListModel>
 #include <QTemporaryDir>
@@ -99,6 +100,7 @@ private Q_SLOTS:
     void nameIsRemembered();
     void unsentLinesAndTheDraftSurviveQuitting();
     void ownLinesStayOwnAfterARestart();
+    void linesFitTheWidthAsTheListFills();
 
 private:
     std::unique_ptr<test::TestServer> m_server;
@@ -571,6 +573,34 @@ void TestBidiChatTab::ownLinesStayOwnAfterARestart()
     QVERIFY(!after.findChild<QPushButton*>(QStringLiteral("resendButton"))->isVisible());
     after.leaveRoom();
     QTRY_COMPARE_WITH_TIMEOUT(after.session()->state(), ChatSession::State::Offline, 10000);
+}
+
+void TestBidiChatTab::linesFitTheWidthAsTheListFills()
+{
+    // Seen under Xvfb at 700 px: once the lines outgrew the list and its
+    // vertical scroll bar came, the rows kept their old width and a
+    // horizontal scroll bar appeared under the chat.
+    BidiChatTab tab(&m_connection);
+    tab.resize(700, 600);
+    tab.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&tab));
+    auto* view = tab.findChild<QListView*>(QStringLiteral("messagesView"));
+    // Lines arrive one by one until the one that brings the scroll bar;
+    // nothing arrives after it (each arrival lays the rows out again).
+    for (int i = 1; i <= 60 && !view->verticalScrollBar()->isVisible(); ++i) {
+        tab.messages()->addArrived({chat(quint64(i), i % 2 ? QStringLiteral("bob") : QStringLiteral("me"),
+                                         QStringLiteral("line %1, long enough to take a good part of the bubble's width").arg(i),
+                                         QString::number(i), i % 2 == 0)});
+        QTest::qWait(20);   // the list's delayed layout
+    }
+    QVERIFY(view->verticalScrollBar()->isVisible());
+    QTest::qWait(250);   // a relayout for the narrower list, if one comes (QListView waits 100 ms)
+    QVERIFY(!view->horizontalScrollBar()->isVisible());
+    for (int row = 0; row < tab.messages()->rowCount(); ++row) {
+        const QRect rect = view->visualRect(tab.messages()->index(row));
+        QVERIFY2(rect.right() < view->viewport()->width(),
+                 qPrintable(QStringLiteral("row %1 ends at %2, the list is %3 wide").arg(row).arg(rect.right()).arg(view->viewport()->width())));
+    }
 }
 
 QTEST_MAIN(TestBidiChatTab)

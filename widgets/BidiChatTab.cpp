@@ -357,6 +357,10 @@ void BidiChatTab::updateState()
         text = m_session->participants().size() == 1
             ? tr("In the room as %1 on %2 · nobody else here yet").arg(m_session->user(), target)
             : tr("In the room as %1 on %2 · %3 participants").arg(m_session->user(), target, QString::number(m_session->participants().size()));
+        // Two copies of the app on one machine both start as the OS user.
+        if (m_session->participants().count(m_session->user()) > 1)
+            text += QLatin1Char(' ') + tr("· someone else here is also called %1: leave and join under another name "
+                                          "so that the room can tell you apart.").arg(m_session->user());
         break;
     case State::Reconnecting: {
         badge->setState(tr("RECONNECTING"), StatusBadge::Tone::Warning);

@@ -571,6 +571,21 @@ void TestBidiChatTab::ownLinesStayOwnAfterARestart()
     QVERIFY2(display.contains(QStringLiteral("restarter (you)")), qPrintable(display));
     // Nothing to resend: it is in the room.
     QVERIFY(!after.findChild<QPushButton*>(QStringLiteral("resendButton"))->isVisible());
+
+    // A second copy joins under the same name (both default to the OS
+    // user): the tab says so while it is there.
+    auto* stateText = after.findChild<QLabel*>(QStringLiteral("stateText"));
+    QVERIFY(!stateText->text().contains(QStringLiteral("also called")));
+    {
+        ChatSession twin(&m_connection);
+        QString error;
+        QVERIFY2(twin.join(QStringLiteral("restarter"), &error), qPrintable(error));
+        QTRY_VERIFY2_WITH_TIMEOUT(stateText->text().contains(QStringLiteral("someone else here is also called restarter")),
+                                  qPrintable(stateText->text()), 5000);
+        twin.leave();
+        QTRY_COMPARE_WITH_TIMEOUT(twin.state(), ChatSession::State::Offline, 10000);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(!stateText->text().contains(QStringLiteral("also called")), 5000);
     after.leaveRoom();
     QTRY_COMPARE_WITH_TIMEOUT(after.session()->state(), ChatSession::State::Offline, 10000);
 }

@@ -609,8 +609,14 @@ void TestBidiChatTab::linesFitTheWidthAsTheListFills()
         QTest::qWait(20);   // the list's delayed layout
     }
     QVERIFY(view->verticalScrollBar()->isVisible());
-    QTest::qWait(250);   // a relayout for the narrower list, if one comes (QListView waits 100 ms)
-    QVERIFY(!view->horizontalScrollBar()->isVisible());
+    // The relayout for the narrower list comes after a delay (QListView waits 100 ms).
+    const auto rowsFit = [&] {
+        for (int row = 0; row < tab.messages()->rowCount(); ++row)
+            if (view->visualRect(tab.messages()->index(row)).right() >= view->viewport()->width())
+                return false;
+        return !view->horizontalScrollBar()->isVisible();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(rowsFit(), 5000);
     for (int row = 0; row < tab.messages()->rowCount(); ++row) {
         const QRect rect = view->visualRect(tab.messages()->index(row));
         QVERIFY2(rect.right() < view->viewport()->width(),

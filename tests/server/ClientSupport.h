@@ -101,35 +101,23 @@ inline bool pollUntil(const std::function<bool()>& condition, int ms = kWaitMs)
     return true;
 }
 
-// Reads a server stream with the callback API. Reading can pause: no next
-// read is asked for until resume(), so the server's writes stall at the window.
-template <typename T>
-class StreamReader : public grpc::ClientReadReactor<T> {
+// What a server-stream reader and a chat participant share: the messages
+// read, with when they arrived; a read side that can pause (no next read is
+// asked for until resume(), so the server's writes stall at the window); the
+// call's end status; and waits on all of it. `Reactor` is grpc's reactor base
+// (ClientReadReactor<T> or ClientBidiReactor<W, T>); the class using it holds
+// one reactor hold for its reads, released here when they end.
+template <typename Reactor, typename T>
+class RecordingReactor : public Reactor {
 public:
     struct Item {
         T message;
         Clock::time_point at;
     };
 
-    explicit StreamReader(int deadlineMs = 30000) { setDeadline(context, deadlineMs); }
-    ~StreamReader() { finish(); }
-    StreamReader(const StreamReader&) = delete;
-    StreamReader& operator=(const StreamReader&) = delete;
-
-    // After stub->async()->Method(&context, &request, this).
-    void start(bool paused = false)
-    {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            started_ = true;
-            paused_ = paused;
-            readDeferred_ = paused;
-        }
-        this->AddHold();   // reads are also started from resume(), outside reactions
-        if (!paused)
-            this->StartRead(&incoming_);
-        this->StartCall();
-    }
+    RecordingReactor() = default;
+    RecordingReactor(const RecordingReactor&) = delete;
+    RecordingReactor& operator=(const RecordingReactor&) = delete;
 
     void pause()
     {
@@ -160,7 +148,8 @@ public:
         resume();
     }
 
-    // Cancels the call if it is still open and waits for OnDone.
+    // Cancels the call if it is still open and waits for OnDone. Every
+    // derived destructor calls it first: reactions may use its members.
     void finish()
     {
         {
@@ -170,19 +159,13 @@ public:
         }
         cancel();
         if (!waitDone(60000))
-            qFatal("a test stream did not end within 60 s of its cancellation");
+            qFatal("a test call did not end within 60 s of its cancellation");
     }
 
     bool waitDone(int ms = kWaitMs)
     {
         std::unique_lock<std::mutex> lock(mutex_);
         return changed_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return done_; });
-    }
-    bool waitForCount(size_t n, int ms = kWaitMs)
-    {
-        std::unique_lock<std::mutex> lock(mutex_);
-        return changed_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return items_.size() >= n || done_; })
-            && items_.size() >= n;
     }
     bool waitFor(const std::function<bool(const std::vector<Item>&)>& condition, int ms = kWaitMs)
     {
@@ -194,20 +177,10 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         return done_;
     }
-    size_t count() const
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return items_.size();
-    }
     std::vector<Item> items() const
     {
         std::lock_guard<std::mutex> lock(mutex_);
         return items_;
-    }
-    T last() const
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return items_.empty() ? T() : items_.back().message;
     }
     grpc::Status status() const
     {
@@ -217,16 +190,35 @@ public:
 
     grpc::ClientContext context;
 
-private:
+protected:
+    // Asks for the first message, or leaves that to resume(). Before StartCall.
+    void startReads(bool paused)
+    {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            started_ = true;
+            paused_ = paused;
+            readDeferred_ = paused;
+        }
+        if (!paused)
+            this->StartRead(&incoming_);
+    }
+
+    // Hooks for a class that also writes: called under the lock when reads
+    // end, and after each read's reaction outside it.
+    virtual void readsEndedLocked() {}
+    virtual void afterReadDone() {}
+
     void OnReadDone(bool ok) override
     {
-        bool release = false;
         bool next = false;
+        bool releaseRead = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (!ok) {
                 readEnded_ = true;
-                release = true;
+                releaseRead = true;
+                readsEndedLocked();
             } else {
                 items_.push_back({incoming_, Clock::now()});
                 if (paused_)
@@ -236,8 +228,9 @@ private:
             }
             changed_.notify_all();
         }
-        if (release)
+        if (releaseRead)
             this->RemoveHold();
+        afterReadDone();
         if (next)
             this->StartRead(&incoming_);
     }
@@ -252,25 +245,59 @@ private:
 
     mutable std::mutex mutex_;
     std::condition_variable changed_;
-    T incoming_;
     std::vector<Item> items_;
+    bool readEnded_ = false;
+    bool done_ = false;
+
+private:
+    T incoming_;
     grpc::Status status_;
     bool started_ = false;
     bool paused_ = false;
     bool readDeferred_ = false;
-    bool readEnded_ = false;
-    bool done_ = false;
+};
+
+// Reads a server stream with the callback API; reading can pause.
+template <typename T>
+class StreamReader : public RecordingReactor<grpc::ClientReadReactor<T>, T> {
+    using Base = RecordingReactor<grpc::ClientReadReactor<T>, T>;
+
+public:
+    using Item = typename Base::Item;
+
+    explicit StreamReader(int deadlineMs = 30000) { setDeadline(this->context, deadlineMs); }
+    ~StreamReader() override { this->finish(); }
+
+    // After stub->async()->Method(&context, &request, this).
+    void start(bool paused = false)
+    {
+        this->AddHold();   // reads are also started from resume(), outside reactions
+        this->startReads(paused);
+        this->StartCall();
+    }
+
+    bool waitForCount(size_t n, int ms = kWaitMs)
+    {
+        std::unique_lock<std::mutex> lock(this->mutex_);
+        return this->changed_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return this->items_.size() >= n || this->done_; })
+            && this->items_.size() >= n;
+    }
+    size_t count() const
+    {
+        std::lock_guard<std::mutex> lock(this->mutex_);
+        return this->items_.size();
+    }
+    T last() const
+    {
+        std::lock_guard<std::mutex> lock(this->mutex_);
+        return this->items_.empty() ? T() : this->items_.back().message;
+    }
 };
 
 // One chat participant over the callback API: one write in flight, the rest
 // queued; reading can pause; closeWrites() half-closes after what is queued.
-class ChatClient : public grpc::ClientBidiReactor<Message, Message> {
+class ChatClient : public RecordingReactor<grpc::ClientBidiReactor<Message, Message>, Message> {
 public:
-    struct Item {
-        Message message;
-        Clock::time_point at;
-    };
-
     // Joins as `user` (replaying history after `afterSeq`) unless `join` is false.
     ChatClient(StreamingExamples::Stub& stub, const std::string& user, bool join = true, uint64_t afterSeq = 0,
                bool paused = false, int deadlineMs = 60000)
@@ -278,11 +305,8 @@ public:
     {
         setDeadline(context, deadlineMs);
         stub.async()->Chat(&context, this);
-        paused_ = paused;
-        readDeferred_ = paused;
         AddMultipleHolds(2);   // reads (resume) and writes (send) start outside reactions
-        if (!paused)
-            StartRead(&incoming_);
+        startReads(paused);
         StartCall();
         if (join) {
             Message hello;
@@ -328,55 +352,6 @@ public:
             startNextLocked();
     }
 
-    void pause()
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        paused_ = true;
-    }
-    void resume()
-    {
-        bool read = false;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            paused_ = false;
-            if (readDeferred_ && !readEnded_) {
-                readDeferred_ = false;
-                read = true;
-            }
-        }
-        if (read)
-            StartRead(&incoming_);
-    }
-
-    // TryCancel; a paused reader then asks for the next message too (see StreamReader::cancel).
-    void cancel()
-    {
-        context.TryCancel();
-        resume();
-    }
-
-    void finish()
-    {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (done_)
-                return;
-        }
-        cancel();
-        if (!waitDone(60000))
-            qFatal("a test chat call did not end within 60 s of its cancellation");
-    }
-
-    bool waitDone(int ms = kWaitMs)
-    {
-        std::unique_lock<std::mutex> lock(mutex_);
-        return changed_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return done_; });
-    }
-    bool waitFor(const std::function<bool(const std::vector<Item>&)>& condition, int ms = kWaitMs)
-    {
-        std::unique_lock<std::mutex> lock(mutex_);
-        return changed_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return condition(items_); });
-    }
     // Waits for a message of `kind` matching `match`; returns it through `found`.
     bool waitForMessage(Message::Kind kind, const std::function<bool(const Message&)>& match, Message* found = nullptr,
                         int ms = kWaitMs)
@@ -415,11 +390,6 @@ public:
         });
     }
 
-    std::vector<Item> items() const
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return items_;
-    }
     std::vector<Message> messages(Message::Kind kind) const
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -438,19 +408,7 @@ public:
                 return item.at;
         return std::nullopt;
     }
-    bool done() const
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return done_;
-    }
-    grpc::Status status() const
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return status_;
-    }
     const std::string& user() const { return user_; }
-
-    grpc::ClientContext context;
 
 private:
     void startNextLocked()
@@ -520,58 +478,22 @@ private:
         releaseHolds();
     }
 
-    void OnReadDone(bool ok) override
+    // Reads over: so is writing, once the write in flight (if any) is done.
+    void readsEndedLocked() override
     {
-        bool next = false;
-        bool releaseRead = false;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (!ok) {
-                readEnded_ = true;
-                releaseRead = true;
-                if (!writing_)
-                    closeWriteSideLocked();
-            } else {
-                items_.push_back({incoming_, Clock::now()});
-                if (paused_)
-                    readDeferred_ = true;
-                else
-                    next = true;
-            }
-            changed_.notify_all();
-        }
-        if (releaseRead)
-            RemoveHold();
-        releaseHolds();
-        if (next)
-            StartRead(&incoming_);
+        if (!writing_)
+            closeWriteSideLocked();
     }
-
-    void OnDone(const grpc::Status& status) override
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        status_ = status;
-        done_ = true;
-        changed_.notify_all();
-    }
+    void afterReadDone() override { releaseHolds(); }
 
     const std::string user_;
-    mutable std::mutex mutex_;
-    std::condition_variable changed_;
-    Message incoming_;
-    std::vector<Item> items_;
     std::deque<Message> outbox_;   // front is in flight while writing_
-    grpc::Status status_;
-    bool paused_ = false;
-    bool readDeferred_ = false;
-    bool readEnded_ = false;
     bool writing_ = false;
     bool wantWritesDone_ = false;
     bool writesDoneStarted_ = false;
     bool writesClosed_ = false;
     bool writeHoldReleased_ = false;
     bool releaseWriteHold_ = false;
-    bool done_ = false;
 };
 
 // FlowLab.Watch over the callback API (the observer of a probe).

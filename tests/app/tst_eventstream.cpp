@@ -41,6 +41,28 @@ struct Collector {
     }
 };
 
+// A server of its own, for tests that stop it or need more events than the
+// shared one has, and a connection to it.
+struct OwnServer {
+    TestServer server;
+    Connection connection;
+    explicit OwnServer(int events) : server(events) {}
+    bool start()
+    {
+        QString error;
+        return server.start() && connection.connectTo(QString::fromStdString(server.address()), &error);
+    }
+};
+
+// Every seeded event (all are from 2024 on), then the live ones if `follow`.
+EventQuery allEvents(bool follow)
+{
+    EventQuery query;
+    query.after = QStringLiteral("2024-01-01");
+    query.follow = follow;
+    return query;
+}
+
 } // namespace
 
 class TestEventStream : public QObject {
@@ -115,8 +137,7 @@ void TestEventStream::typesFilter()
     EventStream stream(&m_connection);
     Collector c;
     c.attach(stream);
-    EventQuery query;
-    query.after = QStringLiteral("2024-01-01");
+    EventQuery query = allEvents(false);
     query.types = {QStringLiteral("alert.raised"), QStringLiteral("deploy.finished")};
     query.watchServer = false;
     stream.start(query);
@@ -150,10 +171,7 @@ void TestEventStream::cancelStopsServerProducer()
     EventStream stream(&m_connection);
     Collector c;
     c.attach(stream);
-    EventQuery query;
-    query.after = QStringLiteral("2024-01-01");
-    query.follow = true;
-    stream.start(query);
+    stream.start(allEvents(true));
     // The history, then live events (400/s) keep coming.
     QTRY_VERIFY_WITH_TIMEOUT(c.rows.size() > m_history + 40, 30000);
     QVERIFY(c.rows.last().live);
@@ -183,8 +201,7 @@ void TestEventStream::pauseStallsServerWritesThenResumeDrains()
     EventStream stream(&m_connection);
     Collector c;
     c.attach(stream);
-    EventQuery query;
-    query.after = QStringLiteral("2024-01-01");
+    EventQuery query = allEvents(false);
     query.receiveWindowBytes = 16384;   // the stall comes after 16 KiB, whatever BDP would do
     QSignalSpy paused(&stream, &EventStream::pausedChanged);
     stream.start(query);
@@ -232,12 +249,9 @@ void TestEventStream::slowGuiStopsTheReader()
     // reader stops asking for events while EventStream::kMaxPendingRows wait,
     // so the app buffers a bounded amount and the server's writes stall —
     // and a frame never hands over more than kMaxRowsPerFrame rows.
-    TestServer big(60000);
+    OwnServer big(60000);
     QVERIFY(big.start());
-    Connection connection;
-    QString error;
-    QVERIFY(connection.connectTo(QString::fromStdString(big.address()), &error));
-    EventStream stream(&connection);
+    EventStream stream(&big.connection);
     Collector c;
     c.attach(stream);
     QList<int> batchSizes;
@@ -254,7 +268,7 @@ void TestEventStream::slowGuiStopsTheReader()
         QElapsedTimer busy;
         busy.start();
         auto serverBlockedMs = [&] {
-            auto probe = big.state()->probes.find(stream.probeId().toStdString());
+            auto probe = big.server.state()->probes.find(stream.probeId().toStdString());
             return probe ? probe->snapshot().currentWriteBlockedMs : 0u;
         };
         while ((stream.counters().received - delivered < EventStream::kMaxPendingRows || serverBlockedMs() < 200)
@@ -262,8 +276,7 @@ void TestEventStream::slowGuiStopsTheReader()
             QThread::msleep(2);
         mostWaiting = std::max(mostWaiting, stream.counters().received - delivered);
     });
-    EventQuery query;
-    query.after = QStringLiteral("2024-01-01");
+    EventQuery query = allEvents(false);
     query.receiveWindowBytes = 16384;
     stream.start(query);
     QTRY_VERIFY_WITH_TIMEOUT(c.status.has_value(), 120000);
@@ -278,7 +291,7 @@ void TestEventStream::slowGuiStopsTheReader()
     QVERIFY2(mostWaiting >= EventStream::kMaxPendingRows && mostWaiting <= EventStream::kMaxPendingRows + 1,
              qPrintable(QString::number(mostWaiting)));
     // The server saw it: writes that waited for the app to read again.
-    auto probe = big.state()->probes.find(stream.probeId().toStdString());
+    auto probe = big.server.state()->probes.find(stream.probeId().toStdString());
     QVERIFY(probe);
     QVERIFY(probe->snapshot().stalledWrites >= 1);
 }
@@ -286,21 +299,15 @@ void TestEventStream::slowGuiStopsTheReader()
 void TestEventStream::serverGoingAwayIsUnavailable()
 {
     // A server of its own, stopped mid-stream.
-    TestServer doomed(3000);
-    doomed.config.eventRatePerSecond = 200;
+    OwnServer doomed(3000);
+    doomed.server.config.eventRatePerSecond = 200;
     QVERIFY(doomed.start());
-    Connection connection;
-    QString error;
-    QVERIFY(connection.connectTo(QString::fromStdString(doomed.address()), &error));
-    EventStream stream(&connection);
+    EventStream stream(&doomed.connection);
     Collector c;
     c.attach(stream);
-    EventQuery query;
-    query.after = QStringLiteral("2024-01-01");
-    query.follow = true;
-    stream.start(query);
+    stream.start(allEvents(true));
     QTRY_VERIFY_WITH_TIMEOUT(c.rows.size() > 3000, 30000);
-    doomed.stop();
+    doomed.server.stop();
     QTRY_VERIFY_WITH_TIMEOUT(c.status.has_value(), 15000);
     QCOMPARE(c.status->codeName, QStringLiteral("UNAVAILABLE"));
     QVERIFY(c.rows.size() > 3000);   // what arrived stays delivered
@@ -310,22 +317,16 @@ void TestEventStream::serverGoingAwayWhilePausedIsUnavailable()
 {
     // A paused reader has no read in flight: the call's end reaches it
     // through the probe watch, which fails with the server.
-    TestServer doomed(2000);
+    OwnServer doomed(2000);
     QVERIFY(doomed.start());
-    Connection connection;
-    QString error;
-    QVERIFY(connection.connectTo(QString::fromStdString(doomed.address()), &error));
-    EventStream stream(&connection);
+    EventStream stream(&doomed.connection);
     Collector c;
     c.attach(stream);
-    EventQuery query;
-    query.after = QStringLiteral("2024-01-01");
-    query.follow = true;
-    stream.start(query);
+    stream.start(allEvents(true));
     QTRY_VERIFY_WITH_TIMEOUT(c.rows.size() >= 2000, 30000);
     stream.pause();
     QTRY_VERIFY_WITH_TIMEOUT(c.server.valid, 10000);
-    doomed.stop();
+    doomed.server.stop();
     QTRY_VERIFY_WITH_TIMEOUT(c.status.has_value(), 15000);
     QCOMPARE(c.status->codeName, QStringLiteral("UNAVAILABLE"));
     QVERIFY(c.rows.size() >= 2000);
@@ -340,10 +341,7 @@ void TestEventStream::destroyWhilePausedEndsTheCall()
         EventStream stream(&m_connection);
         Collector c;
         c.attach(stream);
-        EventQuery query;
-        query.after = QStringLiteral("2024-01-01");
-        query.follow = true;
-        stream.start(query);
+        stream.start(allEvents(true));
         QTRY_VERIFY_WITH_TIMEOUT(!c.rows.isEmpty(), 10000);
         stream.pause();
         QTRY_VERIFY_WITH_TIMEOUT(c.server.valid, 10000);

@@ -52,6 +52,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     connect(m_ui->bundledAction, &QAction::triggered, this, &MainWindow::useBundledServer);
     connect(&m_connection, &Connection::stateChanged, bar, &ConnectionBar::setChannelState);
     connect(&m_connection, &Connection::targetChanged, bar, &ConnectionBar::setTarget);
+    connect(&m_connection, &Connection::targetChanged, this, &MainWindow::updateWindowTitle);
     connect(&m_watcher, &ServerWatcher::summaryChanged, bar, &ConnectionBar::setServerSummary);
     connect(&m_bundled, &BundledServer::started, this, &MainWindow::onBundledStarted);
     connect(&m_bundled, &BundledServer::stopped, this, [this] {
@@ -199,6 +200,21 @@ void MainWindow::refreshBundledLabel()
     const bool own = m_bundled.running();
     m_ui->connectionBar->setBundledServer(own ? m_bundled.address() : QString(), m_bundled.clients(),
                                           own ? m_bundledNote : (m_bundledNote.isEmpty() ? QString() : tr("Bundled server: %1").arg(m_bundledNote)));
+    updateWindowTitle();
+}
+
+void MainWindow::updateWindowTitle()
+{
+    // Qt appends " — Streamlab" (the application's display name) on Linux.
+    const QString target = m_connection.target();
+    if (target.isEmpty())
+        setWindowTitle(QStringLiteral("Streamlab"));
+    else if (target != m_bundledAddress)
+        setWindowTitle(target);
+    else if (m_joinedOther)
+        setWindowTitle(tr("%1 (another copy's server)").arg(target));
+    else
+        setWindowTitle(m_bundled.running() ? tr("%1 (bundled server)").arg(target) : target);
 }
 
 void MainWindow::loadSettings()

@@ -53,6 +53,9 @@ private:
     void editToken();
     void restartBundledServer();
     void refreshBundledLabel();
+    // "127.0.0.1:50051 (bundled server)" (— Streamlab): which window is
+    // which when two copies run side by side.
+    void updateWindowTitle();
     void loadSettings();
     void saveSettings();
     void showAbout();

@@ -170,6 +170,37 @@ private Q_SLOTS:
         window.close();
     }
 
+    void windowTitleSaysWhichServer()
+    {
+        MainWindow first(startOptions());
+        QSignalSpy ready(&first, &MainWindow::serverReady);
+        first.show();
+        QVERIFY(ready.wait(20000));
+        const QString address = ready.at(0).at(0).toString();
+        QCOMPARE(first.windowTitle(), QStringLiteral("%1 (bundled server)").arg(address));
+
+        // A second copy started on the same port joins the first's server:
+        // the two windows tell themselves apart.
+        QTemporaryDir otherData;
+        StartOptions options = startOptions();
+        options.port = address.section(QLatin1Char(':'), -1).toInt();
+        options.dataDir = otherData.path();
+        MainWindow second(options);
+        QSignalSpy secondReady(&second, &MainWindow::serverReady);
+        second.show();
+        QVERIFY(secondReady.wait(20000));
+        QCOMPARE(second.windowTitle(), QStringLiteral("%1 (another copy's server)").arg(address));
+
+        // Any other server: its address.
+        const QString closed = closedLoopbackAddress();
+        auto* target = second.findChild<QComboBox*>(QStringLiteral("targetCombo"));
+        target->setCurrentText(closed);
+        QTest::keyClick(target->lineEdit(), Qt::Key_Return);
+        QTRY_COMPARE(second.windowTitle(), closed);
+        second.close();
+        first.close();
+    }
+
     void remembersDeadlineAndServers()
     {
         const StartOptions options = startOptions();
